@@ -1,0 +1,1 @@
+"""Pure domain logic for Mahalleyar (no Telegram, no SQL)."""
