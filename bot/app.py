@@ -1,0 +1,138 @@
+"""Composition root: the only place that knows every handler, job and dependency.
+
+Handler order matters and is explicit:
+  group -100  handlers.common.prepare   dedupe the update, load the person, pick the language
+  group 0     feature handlers, most specific first; the generic /start, /help come after the
+              features (deep links like /start n_CODE are caught by the feature first), and
+              handlers.fallback answers anything nobody understood.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseHandler,
+    ContextTypes,
+)
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.context import CustomContext
+from bot.deps import Deps
+from bot.i18n import N_, translator
+from bot.outbox import Outbox
+from bot.services.reference import load_reference
+from handlers import common, errors, fallback, start
+from storage.db import Database
+from storage.persistence import SQLitePersistence
+
+log = logging.getLogger(__name__)
+
+SANDBOX_TOKEN = "123456:SANDBOX-TOKEN"
+
+Handlers = list[BaseHandler[Update, CustomContext, None]]
+
+# (command, description) for the Telegram command menu, in every language.
+COMMANDS: list[tuple[str, str]] = [
+    ("start", N_("Start and main menu")),
+    ("new", N_("Send a new request")),
+    ("my", N_("My requests")),
+    ("status", N_("State of a request by its code")),
+    ("neighbourhood", N_("Change my neighbourhood")),
+    ("language", N_("Language / زبان")),
+    ("help", N_("Help")),
+    ("cancel", N_("Stop the current step")),
+]
+
+
+def feature_handlers() -> Handlers:
+    """Feature modules in the order they must be tried (most specific first)."""
+    return [*start.HANDLERS]
+
+
+def build_application(settings: Settings, *, clock: Clock | None = None,
+                      application_class: type[Application[Any, Any, Any, Any, Any, Any]]
+                      = Application, token: str | None = None
+                      ) -> Application[Any, Any, Any, Any, Any, Any]:
+    db = Database(settings.database_path)
+    clock = clock or SystemClock()
+    deps = Deps(settings=settings, db=db, clock=clock, outbox=Outbox(db, clock))
+    bot_token = token or (settings.bot_token.get_secret_value() if settings.bot_token
+                          else SANDBOX_TOKEN)
+    app = (
+        ApplicationBuilder()
+        .application_class(application_class)
+        .token(bot_token)
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.file_base_url)
+        .context_types(ContextTypes(context=CustomContext))
+        .persistence(SQLitePersistence(db, update_interval=1.0))
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    app.bot_data["deps"] = deps
+    app.add_handlers(common.HANDLERS, group=common.GROUP)
+    app.add_handlers([*feature_handlers(), *fallback.HANDLERS], group=0)
+    app.add_error_handler(errors.error_handler)
+    return app
+
+
+def deps_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Deps:
+    deps = app.bot_data["deps"]
+    assert isinstance(deps, Deps)
+    return deps
+
+
+async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    deps = deps_of(app)
+    await deps.db.open()
+    await load_reference(deps.db)
+    await _set_commands(app)
+    deps.outbox.start(app.bot)
+
+
+async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    deps = deps_of(app)
+    await deps.outbox.stop()
+    await deps.db.close()
+
+
+async def _set_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Persian for everyone by default, English for English-language Telegram apps."""
+    default = deps_of(app).settings.default_locale
+    for locale, language_code in ((default, None), ("en", "en")):
+        tr = translator(locale)
+        commands = [BotCommand(name, tr._(text)) for name, text in COMMANDS]
+        await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
+                                      language_code=language_code)
+
+
+async def start_app(app: Application[Any, Any, Any, Any, Any, Any],
+                    poll_timeout: int = 10) -> None:
+    """Start without run_polling (which owns the event loop): the sandbox and tests share
+    the loop with the emulator."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_polling(timeout=poll_timeout, poll_interval=0.0,
+                                    allowed_updates=Update.ALL_TYPES)
+    await app.start()
+
+
+async def stop_app(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)

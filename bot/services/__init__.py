@@ -1,0 +1,1 @@
+"""Use-cases: each combines storage and domain rules in one transaction."""

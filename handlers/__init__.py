@@ -1,0 +1,1 @@
+"""One module per feature; each exports `HANDLERS` or a `build_…()` that bot/app.py registers."""

@@ -1,0 +1,41 @@
+"""Runs first for every update: drop repeats, know the person, pick their language."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
+
+from bot.context import CustomContext
+from bot.i18n import choose_locale, translator
+from storage import people, updates
+from storage.models import Role
+
+log = logging.getLogger(__name__)
+
+GROUP = -100
+
+
+async def prepare(update: Update, context: CustomContext) -> None:
+    deps = context.deps
+    now = deps.clock.now()
+    user = update.effective_user
+    async with deps.db.tx() as conn:
+        if not await updates.claim(conn, update.update_id, now):
+            log.info("update %s seen before; skipped", update.update_id)
+            raise ApplicationHandlerStop
+        if user is None or user.is_bot:
+            return
+        person = await people.upsert(conn, user.id, user.first_name, user.username, now)
+        roles = await people.active_roles(conn, user.id)
+    if user.id in deps.settings.admin_ids and not any(r.role == "admin" for r in roles):
+        roles.append(Role(id=0, person_id=user.id, role="admin", scope_kind="all",
+                          created_at=now))
+    context.person = person
+    context.roles = roles
+    context.tr = translator(choose_locale(person.locale, user.language_code,
+                                          deps.settings.default_locale))
+
+
+HANDLERS: list[BaseHandler[Update, CustomContext, None]] = [TypeHandler(Update, prepare)]

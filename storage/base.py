@@ -1,0 +1,55 @@
+"""Small helpers shared by the repositories."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import aiosqlite
+from pydantic import BaseModel
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def iso(dt: datetime | None) -> str | None:
+    """Store UTC ISO strings: they sort as text and survive any driver."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        raise ValueError("naive datetime given to storage")
+    return dt.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def row_dict(row: Mapping[str, Any] | aiosqlite.Row) -> dict[str, Any]:
+    data = dict(row)
+    for key in ("details", "payload", "scope_ids"):
+        if isinstance(data.get(key), str):
+            data[key] = json.loads(data[key])
+    return data
+
+
+def to_model(model: type[M], row: Mapping[str, Any] | aiosqlite.Row | None) -> M | None:
+    return None if row is None else model.model_validate(row_dict(row))
+
+
+def to_models(model: type[M], rows: Iterable[aiosqlite.Row]) -> list[M]:
+    return [model.model_validate(row_dict(r)) for r in rows]
+
+
+async def fetch_one(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()
+                    ) -> aiosqlite.Row | None:
+    async with conn.execute(sql, tuple(params)) as cur:
+        return await cur.fetchone()
+
+
+async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()
+                    ) -> list[aiosqlite.Row]:
+    async with conn.execute(sql, tuple(params)) as cur:
+        return list(await cur.fetchall())
+
+
+async def fetch_value(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> Any:
+    row = await fetch_one(conn, sql, params)
+    return None if row is None else row[0]

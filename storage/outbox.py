@@ -1,0 +1,75 @@
+"""The outbox table: notifications written with the change that causes them."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.base import fetch_all, fetch_value, iso, to_models
+from storage.models import OutboxMessage
+
+
+async def enqueue(conn: aiosqlite.Connection, *, idem_key: str, chat_id: int, kind: str,
+                  payload: dict[str, Any], ticket_id: int | None, now: datetime,
+                  not_before: datetime | None = None) -> bool:
+    """Add a notification; False when the same idempotency key was queued before."""
+    cur = await conn.execute("""
+        INSERT OR IGNORE INTO outbox(idem_key, chat_id, ticket_id, kind, payload, not_before,
+                                     created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        (idem_key, chat_id, ticket_id, kind, json.dumps(payload, ensure_ascii=False),
+         iso(not_before or now), iso(now)))
+    return cur.rowcount == 1
+
+
+async def due(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[OutboxMessage]:
+    rows = await fetch_all(conn, """SELECT * FROM outbox
+        WHERE status IN ('pending', 'sending') AND not_before <= ?
+        ORDER BY id LIMIT ?""", (iso(now), limit))
+    return to_models(OutboxMessage, rows)
+
+
+async def next_due_at(conn: aiosqlite.Connection) -> str | None:
+    value = await fetch_value(conn, """SELECT min(not_before) FROM outbox
+                                       WHERE status IN ('pending', 'sending')""")
+    return None if value is None else str(value)
+
+
+async def mark_sending(conn: aiosqlite.Connection, message_id: int) -> None:
+    """Set before the send: after a crash, 'sending' rows are the only ones maybe sent."""
+    await conn.execute("UPDATE outbox SET status='sending', attempts=attempts+1 WHERE id=?",
+                       (message_id,))
+
+
+async def mark_sent(conn: aiosqlite.Connection, message_id: int, telegram_message_id: int | None,
+                    now: datetime) -> None:
+    await conn.execute("""UPDATE outbox SET status='sent', sent_at=?, sent_message_id=?,
+                          last_error=NULL WHERE id=?""",
+                       (iso(now), telegram_message_id, message_id))
+
+
+async def mark_retry(conn: aiosqlite.Connection, message_id: int, not_before: datetime,
+                     error: str) -> None:
+    await conn.execute("""UPDATE outbox SET status='pending', not_before=?, last_error=?
+                          WHERE id=?""", (iso(not_before), error, message_id))
+
+
+async def mark_failed(conn: aiosqlite.Connection, message_id: int, error: str) -> None:
+    await conn.execute("UPDATE outbox SET status='failed', last_error=? WHERE id=?",
+                       (error, message_id))
+
+
+async def ticket_for_message(conn: aiosqlite.Connection, chat_id: int,
+                             telegram_message_id: int) -> int | None:
+    """Which ticket a relayed message belongs to (for Telegram replies to it)."""
+    value = await fetch_value(conn, """SELECT ticket_id FROM outbox
+        WHERE chat_id = ? AND sent_message_id = ?""", (chat_id, telegram_message_id))
+    return None if value is None else int(value)
+
+
+async def pending_count(conn: aiosqlite.Connection) -> int:
+    return int(await fetch_value(conn, """SELECT count(*) FROM outbox
+                                          WHERE status IN ('pending', 'sending')""") or 0)

@@ -1,0 +1,84 @@
+"""People (everyone who writes to the bot) and their roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from storage.base import fetch_all, fetch_one, iso, to_model, to_models
+from storage.models import Person, Role
+
+
+async def upsert(conn: aiosqlite.Connection, person_id: int, first_name: str,
+                 username: str | None, now: datetime) -> Person:
+    """Record the person on every update; keeps the display name fresh."""
+    await conn.execute("""
+        INSERT INTO people(id, first_name, username, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET first_name=excluded.first_name,
+            username=excluded.username, updated_at=excluded.updated_at,
+            unreachable_at=NULL
+        WHERE people.first_name IS NOT excluded.first_name
+           OR people.username IS NOT excluded.username
+           OR people.unreachable_at IS NOT NULL""",
+        (person_id, first_name, username, iso(now), iso(now)))
+    person = await get(conn, person_id)
+    assert person is not None
+    return person
+
+
+async def get(conn: aiosqlite.Connection, person_id: int) -> Person | None:
+    return to_model(Person, await fetch_one(conn, "SELECT * FROM people WHERE id = ?",
+                                            (person_id,)))
+
+
+async def set_locale(conn: aiosqlite.Connection, person_id: int, locale: str | None,
+                     now: datetime) -> None:
+    await conn.execute("UPDATE people SET locale = ?, updated_at = ? WHERE id = ?",
+                       (locale, iso(now), person_id))
+
+
+async def set_neighbourhood(conn: aiosqlite.Connection, person_id: int,
+                            neighbourhood_id: int | None, now: datetime) -> None:
+    await conn.execute("UPDATE people SET neighbourhood_id = ?, updated_at = ? WHERE id = ?",
+                       (neighbourhood_id, iso(now), person_id))
+
+
+async def set_consent(conn: aiosqlite.Connection, person_id: int, now: datetime) -> None:
+    await conn.execute("UPDATE people SET consent_at = ?, updated_at = ? WHERE id = ?",
+                       (iso(now), iso(now), person_id))
+
+
+async def set_phone(conn: aiosqlite.Connection, person_id: int, phone: str | None,
+                    now: datetime) -> None:
+    await conn.execute("UPDATE people SET phone = ?, updated_at = ? WHERE id = ?",
+                       (phone, iso(now), person_id))
+
+
+async def mark_unreachable(conn: aiosqlite.Connection, person_id: int, now: datetime) -> None:
+    await conn.execute("UPDATE people SET unreachable_at = ? WHERE id = ?",
+                       (iso(now), person_id))
+
+
+async def active_roles(conn: aiosqlite.Connection, person_id: int) -> list[Role]:
+    rows = await fetch_all(conn, """SELECT * FROM roles WHERE person_id = ?
+                                    AND revoked_at IS NULL ORDER BY id""", (person_id,))
+    return to_models(Role, rows)
+
+
+async def add_role(conn: aiosqlite.Connection, person_id: int, role: str, *,
+                   house_id: int | None, scope_kind: str, scope_id: int | None,
+                   created_by: int | None, now: datetime) -> int:
+    cur = await conn.execute("""
+        INSERT INTO roles(person_id, role, house_id, scope_kind, scope_id, created_at, created_by)
+        VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        (person_id, role, house_id, scope_kind, scope_id, iso(now), created_by))
+    return int(cur.lastrowid or 0)
+
+
+async def ensure_person(conn: aiosqlite.Connection, person_id: int, now: datetime,
+                        first_name: str = "") -> None:
+    """Make sure a row exists (e.g. an admin id from config who never wrote yet)."""
+    await conn.execute("""INSERT OR IGNORE INTO people(id, first_name, created_at, updated_at)
+                          VALUES (?, ?, ?, ?)""", (person_id, first_name, iso(now), iso(now)))

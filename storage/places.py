@@ -1,0 +1,113 @@
+"""Places, houses, categories and the routing table."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from storage.base import fetch_all, fetch_one, fetch_value, to_model, to_models
+from storage.models import Category, City, House, Neighbourhood, Province
+
+_NEIGHBOURHOOD = """
+SELECT n.id, n.city_id, n.code, n.name_fa, n.name_en, n.lat, n.lon, n.sample,
+       c.name_fa AS city_fa, c.name_en AS city_en, c.province_id
+FROM neighbourhoods n JOIN cities c ON c.id = n.city_id
+"""
+
+
+async def provinces(conn: aiosqlite.Connection) -> list[Province]:
+    """Provinces that have at least one neighbourhood, in Persian alphabetical order."""
+    rows = await fetch_all(conn, """
+        SELECT p.* FROM provinces p
+        WHERE EXISTS (SELECT 1 FROM cities c JOIN neighbourhoods n ON n.city_id = c.id
+                      WHERE c.province_id = p.id)
+        ORDER BY p.name_fa""")
+    return to_models(Province, rows)
+
+
+async def province(conn: aiosqlite.Connection, province_id: int) -> Province | None:
+    return to_model(Province, await fetch_one(conn, "SELECT * FROM provinces WHERE id=?",
+                                              (province_id,)))
+
+
+async def cities(conn: aiosqlite.Connection, province_id: int) -> list[City]:
+    rows = await fetch_all(conn, """
+        SELECT c.* FROM cities c WHERE c.province_id = ?
+        AND EXISTS (SELECT 1 FROM neighbourhoods n WHERE n.city_id = c.id)
+        ORDER BY c.name_fa""", (province_id,))
+    return to_models(City, rows)
+
+
+async def city(conn: aiosqlite.Connection, city_id: int) -> City | None:
+    return to_model(City, await fetch_one(conn, "SELECT * FROM cities WHERE id=?", (city_id,)))
+
+
+async def neighbourhoods(conn: aiosqlite.Connection, city_id: int) -> list[Neighbourhood]:
+    rows = await fetch_all(conn, _NEIGHBOURHOOD + " WHERE n.city_id = ? ORDER BY n.name_fa",
+                           (city_id,))
+    return to_models(Neighbourhood, rows)
+
+
+async def neighbourhood(conn: aiosqlite.Connection, neighbourhood_id: int
+                        ) -> Neighbourhood | None:
+    return to_model(Neighbourhood, await fetch_one(conn, _NEIGHBOURHOOD + " WHERE n.id = ?",
+                                                   (neighbourhood_id,)))
+
+
+async def neighbourhood_by_code(conn: aiosqlite.Connection, code: str) -> Neighbourhood | None:
+    return to_model(Neighbourhood, await fetch_one(conn, _NEIGHBOURHOOD + " WHERE n.code = ?",
+                                                   (code.upper(),)))
+
+
+async def neighbourhood_search_keys(conn: aiosqlite.Connection) -> list[tuple[int, str]]:
+    """(id, normalised name) of every neighbourhood, for fuzzy search in Python."""
+    rows = await fetch_all(conn, "SELECT id, search_key FROM neighbourhoods")
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+async def neighbourhoods_with_coordinates(conn: aiosqlite.Connection) -> list[Neighbourhood]:
+    rows = await fetch_all(conn, _NEIGHBOURHOOD + " WHERE n.lat IS NOT NULL AND n.lon IS NOT NULL")
+    return to_models(Neighbourhood, rows)
+
+
+async def houses(conn: aiosqlite.Connection) -> list[House]:
+    return to_models(House, await fetch_all(conn, "SELECT * FROM houses ORDER BY id"))
+
+
+async def house(conn: aiosqlite.Connection, house_id: int) -> House | None:
+    return to_model(House, await fetch_one(conn, "SELECT * FROM houses WHERE id=?", (house_id,)))
+
+
+async def house_by_code(conn: aiosqlite.Connection, code: str) -> House | None:
+    return to_model(House, await fetch_one(conn, "SELECT * FROM houses WHERE code=?",
+                                           (code.lower(),)))
+
+
+async def categories(conn: aiosqlite.Connection) -> list[Category]:
+    return to_models(Category, await fetch_all(conn, "SELECT * FROM categories ORDER BY sort, id"))
+
+
+async def category(conn: aiosqlite.Connection, category_id: int) -> Category | None:
+    return to_model(Category, await fetch_one(conn, "SELECT * FROM categories WHERE id=?",
+                                              (category_id,)))
+
+
+async def category_by_code(conn: aiosqlite.Connection, code: str) -> Category | None:
+    return to_model(Category, await fetch_one(conn, "SELECT * FROM categories WHERE code=?",
+                                              (code,)))
+
+
+async def house_for(conn: aiosqlite.Connection, neighbourhood_id: int, category_id: int) -> int:
+    """The house that handles `category` in `neighbourhood`: override first, else default."""
+    override = await fetch_value(conn, """SELECT house_id FROM routing_overrides
+        WHERE neighbourhood_id = ? AND category_id = ?""", (neighbourhood_id, category_id))
+    if override is not None:
+        return int(override)
+    default = await fetch_value(conn, "SELECT default_house_id FROM categories WHERE id = ?",
+                                (category_id,))
+    if default is None:
+        raise LookupError(f"unknown category {category_id}")
+    return int(default)
+
+
+async def count_neighbourhoods(conn: aiosqlite.Connection) -> int:
+    return int(await fetch_value(conn, "SELECT count(*) FROM neighbourhoods") or 0)

@@ -1,0 +1,130 @@
+"""Tickets, their events (history) and attachments."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.domain.tickets import OPEN_STATUSES, Kind, Status
+from storage.base import fetch_all, fetch_one, fetch_value, iso, to_model, to_models
+from storage.models import Attachment, Ticket, TicketEvent
+
+_OPEN = tuple(s.value for s in OPEN_STATUSES)
+_OPEN_SQL = "(" + ",".join("?" * len(_OPEN)) + ")"
+
+# Columns a service may change through `update`; anything else is a programming error.
+_UPDATABLE = frozenset({
+    "house_id", "category_id", "status", "close_reason", "duplicate_of", "assignee_id",
+    "updated_at", "window_started_at", "window_no", "due_at", "paused_at",
+    "first_response_at", "sla_next_at", "closed_at", "rating", "rating_comment",
+    "reopen_count", "phone", "lat", "lon", "text",
+})
+
+
+async def insert(conn: aiosqlite.Connection, *, code: str, resident_id: int,
+                 neighbourhood_id: int, kind: Kind, category_id: int, house_id: int,
+                 text: str, phone: str | None, lat: float | None, lon: float | None,
+                 now: datetime, due_at: datetime, sla_next_at: datetime | None) -> Ticket:
+    cur = await conn.execute("""
+        INSERT INTO tickets(code, resident_id, neighbourhood_id, kind, category_id, house_id,
+            text, phone, lat, lon, status, created_at, updated_at, window_started_at, due_at,
+            sla_next_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (code, resident_id, neighbourhood_id, kind.value, category_id, house_id, text, phone,
+         lat, lon, Status.NEW.value, iso(now), iso(now), iso(now), iso(due_at),
+         iso(sla_next_at)))
+    ticket = await get(conn, int(cur.lastrowid or 0))
+    assert ticket is not None
+    return ticket
+
+
+async def get(conn: aiosqlite.Connection, ticket_id: int) -> Ticket | None:
+    return to_model(Ticket, await fetch_one(conn, "SELECT * FROM tickets WHERE id = ?",
+                                            (ticket_id,)))
+
+
+async def by_code(conn: aiosqlite.Connection, code: str) -> Ticket | None:
+    return to_model(Ticket, await fetch_one(conn, "SELECT * FROM tickets WHERE code = ?",
+                                            (code,)))
+
+
+async def code_exists(conn: aiosqlite.Connection, code: str) -> bool:
+    return await fetch_value(conn, "SELECT 1 FROM tickets WHERE code = ?", (code,)) is not None
+
+
+async def update(conn: aiosqlite.Connection, ticket_id: int, **fields: Any) -> Ticket:
+    unknown = set(fields) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    values = [iso(v) if isinstance(v, datetime) else getattr(v, "value", v)
+              for v in fields.values()]
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    await conn.execute(f"UPDATE tickets SET {assignments} WHERE id = ?", (*values, ticket_id))
+    ticket = await get(conn, ticket_id)
+    assert ticket is not None
+    return ticket
+
+
+async def add_event(conn: aiosqlite.Connection, *, ticket_id: int, at: datetime,
+                    actor_id: int | None, actor_role: str, action: str, public: bool,
+                    body: str | None = None, details: dict[str, Any] | None = None) -> int:
+    cur = await conn.execute("""
+        INSERT INTO ticket_events(ticket_id, at, actor_id, actor_role, action, public, body,
+                                  details)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        (ticket_id, iso(at), actor_id, actor_role, action, int(public), body,
+         json.dumps(details or {}, ensure_ascii=False)))
+    return int(cur.lastrowid or 0)
+
+
+async def events(conn: aiosqlite.Connection, ticket_id: int, *, public_only: bool
+                 ) -> list[TicketEvent]:
+    sql = "SELECT * FROM ticket_events WHERE ticket_id = ?"
+    if public_only:
+        sql += " AND public = 1"
+    return to_models(TicketEvent, await fetch_all(conn, sql + " ORDER BY id", (ticket_id,)))
+
+
+async def add_attachment(conn: aiosqlite.Connection, *, ticket_id: int, event_id: int | None,
+                         kind: str, file_id: str, file_unique_id: str | None,
+                         caption: str | None, now: datetime) -> int:
+    cur = await conn.execute("""
+        INSERT INTO ticket_attachments(ticket_id, event_id, kind, file_id, file_unique_id,
+                                       caption, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        (ticket_id, event_id, kind, file_id, file_unique_id, caption, iso(now)))
+    return int(cur.lastrowid or 0)
+
+
+async def attachments(conn: aiosqlite.Connection, ticket_id: int) -> list[Attachment]:
+    rows = await fetch_all(conn, "SELECT * FROM ticket_attachments WHERE ticket_id = ? "
+                                 "ORDER BY id", (ticket_id,))
+    return to_models(Attachment, rows)
+
+
+async def by_resident(conn: aiosqlite.Connection, resident_id: int, *, limit: int,
+                      offset: int = 0) -> list[Ticket]:
+    rows = await fetch_all(conn, """SELECT * FROM tickets WHERE resident_id = ?
+        ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?""", (resident_id, limit, offset))
+    return to_models(Ticket, rows)
+
+
+async def count_by_resident(conn: aiosqlite.Connection, resident_id: int, *,
+                            open_only: bool = False) -> int:
+    sql = "SELECT count(*) FROM tickets WHERE resident_id = ?"
+    params: list[Any] = [resident_id]
+    if open_only:
+        sql += f" AND status IN {_OPEN_SQL}"
+        params.extend(_OPEN)
+    return int(await fetch_value(conn, sql, params) or 0)
+
+
+async def open_by_resident_category(conn: aiosqlite.Connection, resident_id: int,
+                                    category_id: int) -> list[Ticket]:
+    rows = await fetch_all(conn, f"""SELECT * FROM tickets WHERE resident_id = ?
+        AND category_id = ? AND status IN {_OPEN_SQL} ORDER BY id DESC""",
+        (resident_id, category_id, *_OPEN))
+    return to_models(Ticket, rows)

@@ -1,0 +1,22 @@
+"""Processed update ids, so a re-delivered update is handled at most once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from storage.base import iso
+
+
+async def claim(conn: aiosqlite.Connection, update_id: int, now: datetime) -> bool:
+    """True the first time an update id is seen, False for a repeat."""
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO processed_updates(update_id, at) VALUES (?, ?)",
+        (update_id, iso(now)))
+    return cur.rowcount == 1
+
+
+async def prune(conn: aiosqlite.Connection, now: datetime, keep: timedelta) -> int:
+    cur = await conn.execute("DELETE FROM processed_updates WHERE at < ?", (iso(now - keep),))
+    return cur.rowcount
