@@ -38,18 +38,26 @@ def to_models(model: type[M], rows: Iterable[aiosqlite.Row]) -> list[M]:
     return [model.model_validate(row_dict(r)) for r in rows]
 
 
-async def fetch_one(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()
+Params = Iterable[Any] | Mapping[str, Any]
+
+
+def _bind(params: Params) -> tuple[Any, ...] | dict[str, Any]:
+    """Named parameters stay a mapping; positional ones become a tuple."""
+    return dict(params) if isinstance(params, Mapping) else tuple(params)
+
+
+async def fetch_one(conn: aiosqlite.Connection, sql: str, params: Params = ()
                     ) -> aiosqlite.Row | None:
-    async with conn.execute(sql, tuple(params)) as cur:
+    async with conn.execute(sql, _bind(params)) as cur:
         return await cur.fetchone()
 
 
-async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()
+async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Params = ()
                     ) -> list[aiosqlite.Row]:
-    async with conn.execute(sql, tuple(params)) as cur:
+    async with conn.execute(sql, _bind(params)) as cur:
         return list(await cur.fetchall())
 
 
-async def fetch_value(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> Any:
+async def fetch_value(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> Any:
     row = await fetch_one(conn, sql, params)
     return None if row is None else row[0]

@@ -1,0 +1,174 @@
+"""The ticket mechanism every feature uses: file, apply an action, tell the resident.
+
+One rule: every change goes through `apply()` inside a transaction, which checks the state
+machine, updates the row, writes the event (the history) and returns both. Notifications
+are queued in the same transaction (`bot.services.notify`), so nothing is lost or doubled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import callbacks
+from bot.deps import Deps
+from bot.domain import sla
+from bot.domain.text import generate_tracking_code
+from bot.domain.tickets import Action, Kind, next_status
+from bot.i18n import Translator
+from bot.jalali import format_datetime
+from bot.labels import kind_label, localized
+from bot.services.notify import notify
+from storage import places, roles_query
+from storage import tickets as repo
+from storage.base import fetch_value
+from storage.models import Ticket
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: int | None
+    role: str   # resident | mayor | staff | supervisor | admin | system
+
+
+SYSTEM = Actor(None, "system")
+
+
+@dataclass(frozen=True)
+class AttachmentIn:
+    kind: str
+    file_id: str
+    file_unique_id: str | None = None
+    caption: str | None = None
+
+
+@dataclass
+class Draft:
+    resident_id: int
+    neighbourhood_id: int
+    kind: Kind
+    category_id: int
+    text: str
+    phone: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    attachments: list[AttachmentIn] = field(default_factory=list)
+
+
+async def _unique_code(conn: aiosqlite.Connection) -> str:
+    for _ in range(20):
+        code = generate_tracking_code()
+        if not await repo.code_exists(conn, code):
+            return code
+    raise RuntimeError("could not find a free tracking code")
+
+
+async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str) -> tuple[Ticket, bool]:
+    """Create the ticket, its first event, its deadline and the staff notifications at once.
+
+    `idem_key` (e.g. the resident's draft id) makes a double press on "confirm" return the
+    ticket already filed instead of a second one. Returns (ticket, created).
+    """
+    now = deps.clock.now()
+    settings = deps.settings
+    async with deps.db.tx() as conn:
+        existing = await fetch_value(conn, "SELECT value FROM kv WHERE key = ?",
+                                     (f"filed:{idem_key}",))
+        if existing is not None:
+            ticket = await repo.get(conn, int(existing))
+            assert ticket is not None
+            return ticket, False
+        house_id = await places.house_for(conn, draft.neighbourhood_id, draft.category_id)
+        due = sla.initial_due(now, settings.response_window_hours)
+        ticket = await repo.insert(
+            conn, code=await _unique_code(conn), resident_id=draft.resident_id,
+            neighbourhood_id=draft.neighbourhood_id, kind=draft.kind,
+            category_id=draft.category_id, house_id=house_id, text=draft.text,
+            phone=draft.phone, lat=draft.lat, lon=draft.lon, now=now, due_at=due,
+            sla_next_at=sla.next_check(due, settings.reminder_hours, now))
+        event_id = await repo.add_event(conn, ticket_id=ticket.id, at=now,
+                                        actor_id=draft.resident_id, actor_role="resident",
+                                        action=Action.FILE, public=True, body=draft.text)
+        for item in draft.attachments:
+            await repo.add_attachment(conn, ticket_id=ticket.id, event_id=event_id,
+                                      kind=item.kind, file_id=item.file_id,
+                                      file_unique_id=item.file_unique_id, caption=item.caption,
+                                      now=now)
+        await conn.execute("INSERT INTO kv(key, value) VALUES (?, ?)",
+                           (f"filed:{idem_key}", str(ticket.id)))
+        await announce(conn, deps, ticket, reason="new")
+    return ticket, True
+
+
+async def apply(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, action: Action,
+                actor: Actor, *, body: str | None = None, public: bool = True,
+                details: dict[str, Any] | None = None, **changes: Any) -> tuple[Ticket, int]:
+    """Move the ticket by `action` (TransitionError if not allowed) and record the event."""
+    now = deps.clock.now()
+    status = next_status(ticket.status, action)
+    updated = await repo.update(conn, ticket.id, status=status, updated_at=now, **changes)
+    event_id = await repo.add_event(conn, ticket_id=ticket.id, at=now, actor_id=actor.id,
+                                    actor_role=actor.role, action=action, public=public,
+                                    body=body, details=details)
+    return updated, event_id
+
+
+async def get_for_update(conn: aiosqlite.Connection, ticket_id: int) -> Ticket | None:
+    """Re-read inside the transaction: decisions use the row as it is now, not a stale copy."""
+    return await repo.get(conn, ticket_id)
+
+
+def ticket_buttons(tr: Translator, ticket: Ticket) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(tr._("📄 Show"), callback_data=callbacks.build("ticket", "show",
+                                                                            ticket.id)),
+        InlineKeyboardButton(tr._("✋ Take"), callback_data=callbacks.build("ticket", "take",
+                                                                            ticket.id)),
+    ]])
+
+
+async def announce(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, *, reason: str,
+                   key_suffix: str = "") -> int:
+    """Tell the mayor(s), the house staff and bound groups of the area about a ticket in their
+    queue: one message each. If nobody of that house covers the area, the mayor and the admin
+    chat are told so that no ticket is left without an owner. Returns recipients count."""
+    neighbourhood = await places.neighbourhood(conn, ticket.neighbourhood_id)
+    house = await places.house(conn, ticket.house_id)
+    category = await places.category(conn, ticket.category_id)
+    assert neighbourhood and house and category
+    staff = set(await roles_query.people_with_role(conn, "staff", ticket.neighbourhood_id,
+                                                   ticket.house_id))
+    groups = await roles_query.bound_groups(conn, ticket.house_id, ticket.neighbourhood_id)
+    mayors = set(await roles_query.people_with_role(conn, "mayor", ticket.neighbourhood_id))
+    unowned = not staff and not groups
+    recipients: list[int] = sorted(staff | mayors) + groups
+    if unowned and deps.settings.admin_chat_id is not None:
+        recipients.append(deps.settings.admin_chat_id)
+
+    def render(tr: Translator) -> str:
+        lines = [
+            tr._("🆕 New request {code}").format(code=ticket.code) if reason == "new" else
+            tr._("📥 Request {code} is now in your queue").format(code=ticket.code),
+            tr._("Neighbourhood: {name}").format(
+                name=localized(tr, neighbourhood.name_fa, neighbourhood.name_en)),
+            tr._("Type: {kind} · {category}").format(
+                kind=kind_label(tr, ticket.kind),
+                category=localized(tr, category.name_fa, category.name_en)),
+            tr._("House: {house}").format(house=localized(tr, house.name_fa, house.name_en)),
+            tr._("Answer due: {due}").format(
+                due=format_datetime(ticket.due_at, tr.locale, deps.settings.timezone)),
+        ]
+        if unowned:
+            lines.append(tr._("⚠️ No staff member of this house covers this neighbourhood "
+                              "yet. Please take it or invite staff."))
+        return "\n".join(lines)
+
+    for chat_id in dict.fromkeys(recipients):
+        await notify(conn, deps, chat_id, key=f"announce:{ticket.id}:{ticket.window_no}:"
+                     f"{ticket.house_id}:{reason}{key_suffix}:{chat_id}",
+                     kind="announce", render=render, ticket_id=ticket.id,
+                     markup=lambda tr: ticket_buttons(tr, ticket))
+    return len(recipients)
