@@ -1,0 +1,86 @@
+"""Migrations and repositories against a real SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.services.reference import load_reference
+from storage import outbox, people, places, updates
+from storage.db import Database, migration_files
+
+
+async def test_migrate_from_empty_then_rerun_is_a_no_op(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite3"
+    db = Database(path)
+    await db.open()
+    version = await db.migrate()
+    assert version == len(migration_files())
+    await db.close()
+    with sqlite3.connect(path) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"tickets", "ticket_events", "outbox", "roles", "processed_updates",
+                "conversations"} <= tables
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == version
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db = Database(path)
+    await db.open()   # runs migrate again: nothing to do, no error
+    assert await db.migrate() == version
+    async with db.read() as conn:
+        async with conn.execute("PRAGMA foreign_keys") as cur:
+            row = await cur.fetchone()
+            assert row is not None and row[0] == 1
+    await db.close()
+
+
+async def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    db = Database(tmp_path / "t.sqlite3")
+    await db.open()
+    clock = FakeClock()
+    with pytest.raises(RuntimeError):
+        async with db.tx() as conn:
+            await people.upsert(conn, 1, "a", None, clock.now())
+            raise RuntimeError("crash mid-transaction")
+    async with db.read() as conn:
+        assert await people.get(conn, 1) is None
+    await db.close()
+
+
+async def test_reference_data_loads_and_routes(tmp_path: Path) -> None:
+    db = Database(tmp_path / "r.sqlite3")
+    await db.open()
+    await load_reference(db)
+    await load_reference(db)  # idempotent
+    async with db.read() as conn:
+        provinces = await places.provinces(conn)
+        assert len(provinces) == 31
+        amol = await places.neighbourhood_by_code(conn, "aml01")
+        assert amol is not None and amol.name_fa == "اسپیاری"
+        housing = await places.category_by_code(conn, "housing")
+        welfare = await places.house_by_code(conn, "welfare")
+        ehsan = await places.house_by_code(conn, "ehsan")
+        assert housing and welfare and ehsan
+        semnan = await places.neighbourhood_by_code(conn, "SEM01")
+        assert semnan is not None
+        # data/routing_overrides.csv sends housing in SEM01 to Ehsan instead of the default
+        assert await places.house_for(conn, semnan.id, housing.id) == ehsan.id
+        assert await places.house_for(conn, amol.id, housing.id) == housing.default_house_id
+    await db.close()
+
+
+async def test_update_ids_are_claimed_once_and_outbox_keys_are_unique(tmp_path: Path) -> None:
+    db = Database(tmp_path / "u.sqlite3")
+    await db.open()
+    now = FakeClock().now()
+    async with db.tx() as conn:
+        assert await updates.claim(conn, 42, now)
+        assert not await updates.claim(conn, 42, now)
+        assert await outbox.enqueue(conn, idem_key="k", chat_id=1, kind="x",
+                                    payload={"text": "a"}, ticket_id=None, now=now)
+        assert not await outbox.enqueue(conn, idem_key="k", chat_id=1, kind="x",
+                                        payload={"text": "a"}, ticket_id=None, now=now)
+        assert len(await outbox.due(conn, now, 10)) == 1
+    await db.close()
