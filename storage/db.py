@@ -104,14 +104,25 @@ class Database:
         """A write transaction: everything inside commits together or not at all."""
         async with self._lock:
             conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                # Cancelled while BEGIN ran in the worker thread: it may still have started
+                # the transaction; leave the shared connection clean for the next caller.
+                await asyncio.shield(self._rollback_if_open(conn))
+                raise
             try:
                 yield conn
             except BaseException:
-                await conn.execute("ROLLBACK")
+                await asyncio.shield(self._rollback_if_open(conn))
                 raise
             else:
                 await conn.execute("COMMIT")
+
+    @staticmethod
+    async def _rollback_if_open(conn: aiosqlite.Connection) -> None:
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
