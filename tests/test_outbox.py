@@ -13,7 +13,7 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.clock import SystemClock
-from bot.outbox import Outbox, RateLimiter
+from bot.outbox import Outbox
 from bot.sandbox.emulator import Emulator, EmuUser
 from storage import people
 from storage.base import fetch_all

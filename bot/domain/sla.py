@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 
 def initial_due(start: datetime, window_hours: int) -> datetime:
@@ -30,32 +31,32 @@ def next_check(due_at: datetime, reminder_hours: list[int], now: datetime) -> da
 # Column changes for each SLA event; services pass them to `bot.services.tickets.apply(**...)`.
 # Keeping them here means the clock rules live in one place.
 
-def on_public_reply(first_response_at: datetime | None, now: datetime) -> dict[str, object]:
+def on_public_reply(first_response_at: datetime | None, now: datetime) -> dict[str, Any]:
     """The first public staff answer in a window meets the deadline: no more reminders."""
     if first_response_at is not None:
         return {}
     return {"first_response_at": now, "sla_next_at": None}
 
 
-def on_pause(now: datetime) -> dict[str, object]:
+def on_pause(now: datetime) -> dict[str, Any]:
     """Waiting for the resident: the clock stops, the sweep ignores the ticket."""
     return {"paused_at": now, "sla_next_at": None}
 
 
 def on_resume(paused_at: datetime | None, due_at: datetime, first_response_at: datetime | None,
-              reminder_hours: list[int], now: datetime) -> dict[str, object]:
+              reminder_hours: list[int], now: datetime) -> dict[str, Any]:
     """The resident answered: the paused time is added back to the deadline."""
     if paused_at is None:
         return {}
     new_due = due_at + (now - paused_at)
-    changes: dict[str, object] = {"paused_at": None, "due_at": new_due}
+    changes: dict[str, Any] = {"paused_at": None, "due_at": new_due}
     if first_response_at is None:
         changes["sla_next_at"] = next_check(new_due, reminder_hours, now)
     return changes
 
 
 def on_reopen(window_no: int, window_hours: int, reminder_hours: list[int], now: datetime
-              ) -> dict[str, object]:
+              ) -> dict[str, Any]:
     """Reopening starts a fresh window with its own reminders and escalations."""
     due = initial_due(now, window_hours)
     return {"window_no": window_no + 1, "window_started_at": now, "due_at": due,
@@ -63,11 +64,11 @@ def on_reopen(window_no: int, window_hours: int, reminder_hours: list[int], now:
             "close_reason": None, "sla_next_at": next_check(due, reminder_hours, now)}
 
 
-def on_close(now: datetime) -> dict[str, object]:
+def on_close(now: datetime) -> dict[str, Any]:
     return {"closed_at": now, "sla_next_at": None, "paused_at": None}
 
 
-def on_transfer() -> dict[str, object]:
+def on_transfer() -> dict[str, Any]:
     """A transfer to another house keeps the deadline: the resident has waited already."""
     return {}
 
