@@ -74,11 +74,12 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     bot = Bot(TOKEN, base_url=emu.base_url,
               request=HTTPXRequest(read_timeout=0.4, connection_pool_size=16))
     await bot.initialize()
+    rig = Rig(emu, db, bot, tmp_path)
     try:
-        yield Rig(emu, db, bot, tmp_path)
+        yield rig
     finally:
         await bot.shutdown()
-        await db.close()
+        await rig.db.close()
         await emu.stop()
 
 
@@ -182,6 +183,10 @@ async def test_killed_mid_batch_loses_nothing_and_repeats_only_in_flight(rig: Ri
     assert 0 < sent_before < len(items)
     await asyncio.sleep(0.4)                   # let the emulator finish what it received
     rig.emu.clear_faults()
+    # A new process gets a new connection (the killed one may have died inside BEGIN).
+    await rig.db.close()
+    rig.db = Database(rig.path / "o.sqlite3")
+    await rig.db.open()
     second = rig.outbox(lanes=4)
     second.start(rig.bot)
     await drained(rig, second)
