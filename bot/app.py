@@ -28,6 +28,7 @@ from bot.deps import Deps
 from bot.i18n import N_, translator
 from bot.outbox import Outbox
 from bot.services.reference import load_reference
+from bot.sla import register_jobs
 from handlers import common, errors, fallback, start
 from storage.db import Database
 from storage.persistence import SQLitePersistence
@@ -82,6 +83,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
     app.add_handlers(common.HANDLERS, group=common.GROUP)
     app.add_handlers([*feature_handlers(), *fallback.HANDLERS], group=0)
     app.add_error_handler(errors.error_handler)
+    register_jobs(app, deps)
     return app
 
 

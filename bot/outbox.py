@@ -1,9 +1,23 @@
-"""Durable delivery of notifications.
+"""Durable, rate-limited delivery of notifications.
 
 A notification is a row written in the same transaction as the change that causes it
-(`storage.outbox.enqueue`), so a crash can never lose one or invent one. A single worker
-task drains due rows in order. A row is marked `sending` (committed) before the Telegram call
-and `sent` after it: after a crash only that one in-flight row can be sent twice.
+(`storage.outbox.enqueue`), so a crash can never lose one or invent one.
+
+The worker keeps one queue per chat (in id order) and a small pool of lanes: a chat's next
+message starts only after the previous one is finished, so order is kept per chat, while
+different chats are sent concurrently to reach Telegram's throughput. Pacing follows
+Telegram's limits: ≤ 25 messages/s overall (evenly spaced), ≤ 1/s per private chat,
+≤ 20/min per group. A 429 pauses that chat and all sending for `retry_after`; network
+errors, timeouts and 5xx retry with exponential backoff; 403 (bot blocked) marks the person
+unreachable and stops; other 400s fail the row.
+
+Crash safety: a row is marked `sending` (committed) right before each Telegram call and
+`sent` right after it. After a crash only rows still `sending` — at most one per chat, at
+most one per lane — can reach Telegram twice. Multi-part texts (> 4096 chars) record every
+part sent, so a retry continues with the next part.
+
+Rate limits and retry waits use real (monotonic) time: Telegram's limits are real time even
+when the injectable clock is frozen in tests. `not_before` (delayed messages) uses the clock.
 """
 
 from __future__ import annotations
@@ -11,12 +25,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import deque
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import aiosqlite
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.clock import Clock
 from storage import outbox as repo
@@ -27,7 +44,7 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 4096
-BATCH = 50
+BATCH = 500
 MAX_ATTEMPTS = 8
 
 
@@ -46,12 +63,86 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     return [p for p in parts if p]
 
 
+class RateLimiter:
+    """Telegram's flood limits, tracked in monotonic seconds."""
+
+    def __init__(self, *, per_second: float = 25.0, private_interval: float = 1.0,
+                 group_per_minute: int = 20, group_window: float = 60.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.spacing = 1.0 / per_second
+        self.private_interval = private_interval
+        self.group_cap = group_per_minute
+        self.group_window = group_window
+        self.monotonic = monotonic
+        self._next_global = 0.0
+        self._blocked_until = 0.0
+        self._chat_blocked: dict[int, float] = {}
+        self._last_done: dict[int, float] = {}
+        self._group_sends: dict[int, deque[float]] = {}
+
+    def chat_ready_at(self, chat_id: int) -> float:
+        """Earliest moment this chat may receive its next message."""
+        ready = max(self._blocked_until, self._chat_blocked.get(chat_id, 0.0))
+        if chat_id > 0:
+            last = self._last_done.get(chat_id)
+            if last is not None:
+                ready = max(ready, last + self.private_interval)
+        else:
+            sends = self._group_sends.get(chat_id)
+            if sends is not None:
+                horizon = self.monotonic() - self.group_window
+                while sends and sends[0] <= horizon:
+                    sends.popleft()
+                if len(sends) >= self.group_cap:
+                    ready = max(ready, sends[-self.group_cap] + self.group_window)
+        return ready
+
+    async def acquire(self, chat_id: int) -> None:
+        """Wait for the chat's turn and a global slot (slots are evenly spaced)."""
+        while True:
+            now = self.monotonic()
+            ready = self.chat_ready_at(chat_id)
+            if ready > now:
+                await asyncio.sleep(ready - now)
+                continue
+            slot = max(now, self._next_global)
+            self._next_global = slot + self.spacing
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            if self.chat_ready_at(chat_id) <= self.monotonic():
+                return
+
+    def done(self, chat_id: int) -> None:
+        """Count a finished send; windows run from the end of the call (safe side)."""
+        now = self.monotonic()
+        if chat_id > 0:
+            self._last_done[chat_id] = now
+        else:
+            self._group_sends.setdefault(chat_id, deque()).append(now)
+
+    def block(self, chat_id: int, seconds: float) -> None:
+        """429: Telegram said wait. Pause that chat and, as we cannot tell a per-chat flood
+        from a global one, every send."""
+        until = self.monotonic() + seconds
+        self._chat_blocked[chat_id] = max(self._chat_blocked.get(chat_id, 0.0), until)
+        self._blocked_until = max(self._blocked_until, until)
+
+
 class Outbox:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, *, lanes: int = 8,
+                 limiter: RateLimiter | None = None, backoff_base: float = 1.0,
+                 backoff_max: float = 60.0) -> None:
         self.db = db
         self.clock = clock
+        self.lanes = lanes
+        self.limiter = limiter or RateLimiter()
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._lane_tasks: dict[int, asyncio.Task[None]] = {}   # chat_id -> running lane
+        self._queues: dict[int, deque[OutboxMessage]] = {}
+        self._max_loaded = 0
         self.idle = asyncio.Event()
 
     async def enqueue(self, conn: aiosqlite.Connection, *, chat_id: int, key: str, kind: str,
@@ -79,30 +170,94 @@ class Outbox:
             self._task = asyncio.create_task(self._run(bot), name="outbox")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        """Stop at once, like a crash would: in-flight rows stay `sending`."""
+        tasks = [t for t in (self._task, *self._lane_tasks.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._task = None
+        self._lane_tasks.clear()
+        self._queues.clear()
+        self._max_loaded = 0
+
+    # ------------------------------------------------------------------ scheduling
 
     async def _run(self, bot: Bot) -> None:
         while True:
+            timeout = 1.0
             try:
-                sent = await self.drain_once(bot)
+                await self._load()
+                timeout = self._dispatch(bot)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox worker failed; retrying")
-                sent = 0
-            if sent:
-                continue
-            self.idle.set()
+            if not self._lane_tasks and not self._has_due():
+                self.idle.set()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+
+    async def _load(self) -> None:
+        """Append rows not seen yet to their chat's queue (ids only grow, so order holds)."""
+        async with self.db.read() as conn:
+            rows = await repo.unfinished_after(conn, self._max_loaded, BATCH)
+        for row in rows:
+            self._queues.setdefault(row.chat_id, deque()).append(row)
+            self._max_loaded = max(self._max_loaded, row.id)
+
+    def _has_due(self) -> bool:
+        now = self.clock.now()
+        return any(q and q[0].not_before <= now for q in self._queues.values())
+
+    def _dispatch(self, bot: Bot) -> float:
+        """Start lanes for chats whose head is due and whose limits allow; returns how long
+        to sleep before looking again."""
+        now = self.clock.now()
+        mono = self.limiter.monotonic()
+        candidates: list[tuple[float, int, int]] = []
+        wait = 1.0
+        for chat_id, queue in self._queues.items():
+            if not queue or chat_id in self._lane_tasks:
+                continue
+            head = queue[0]
+            if head.not_before > now:
+                continue
+            ready = self.limiter.chat_ready_at(chat_id)
+            if ready > mono + self.limiter.spacing * self.lanes:
+                wait = min(wait, ready - mono)
+                continue
+            candidates.append((ready, head.id, chat_id))
+        candidates.sort()
+        for _, _, chat_id in candidates:
+            if len(self._lane_tasks) >= self.lanes:
+                break
+            message = self._queues[chat_id].popleft()
+            self._lane_tasks[chat_id] = asyncio.create_task(
+                self._lane(bot, message), name=f"outbox-lane-{chat_id}")
+        for chat_id in [c for c, q in self._queues.items() if not q]:
+            del self._queues[chat_id]
+        return max(wait, 0.005)
+
+    async def _lane(self, bot: Bot, message: OutboxMessage) -> None:
+        try:
+            await self._deliver(bot, message)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("outbox row %s: unexpected failure; will retry", message.id)
+            await asyncio.sleep(self.backoff_base)
+            self._queues.setdefault(message.chat_id, deque()).appendleft(message)
+        finally:
+            self._lane_tasks.pop(message.chat_id, None)
+            self._wake.set()
+
+    # ------------------------------------------------------------------ one row
 
     async def drain_once(self, bot: Bot) -> int:
-        """Send what is due now; returns how many rows were handled."""
+        """Send what is due now, in order, without the background worker; returns rows."""
         async with self.db.read() as conn:
             batch = await repo.due(conn, self.clock.now(), BATCH)
         for message in batch:
@@ -110,48 +265,91 @@ class Outbox:
         return len(batch)
 
     async def _deliver(self, bot: Bot, message: OutboxMessage) -> None:
-        async with self.db.tx() as conn:
-            await repo.mark_sending(conn, message.id)
-        now = self.clock.now()
-        try:
-            sent_id = await self._send(bot, message)
-        except RetryAfter as exc:
-            wait = exc.retry_after if isinstance(exc.retry_after, int | float) else \
-                exc.retry_after.total_seconds()
-            await self._retry(message, timedelta(seconds=float(wait)), str(exc))
-        except Forbidden as exc:
+        """Until the row is sent or failed for good; retries wait in this lane, so the
+        chat's later messages wait too."""
+        attempts = message.attempts
+        parts_sent = int(message.payload.get("_parts_sent", 0))
+        while True:
+            async with self.db.tx() as conn:
+                await repo.mark_sending(conn, message.id)
+            attempts += 1
+            try:
+                sent_id = await self._send(bot, message, parts_sent)
+            except _PartSent as progress:
+                parts_sent = progress.parts_sent
+                error: Exception = progress.cause
+            except Exception as exc:  # classified below
+                error = exc
+            else:
+                async with self.db.tx() as conn:
+                    await repo.mark_sent(conn, message.id, sent_id, self.clock.now())
+                return
+            if not await self._handle_error(message, error, attempts):
+                return
+
+    async def _handle_error(self, message: OutboxMessage, error: Exception, attempts: int
+                            ) -> bool:
+        """Record the failure; True to try again (after waiting), False when finished."""
+        if isinstance(error, RetryAfter):
+            wait = error.retry_after
+            seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
+            self.limiter.block(message.chat_id, float(seconds))
+            async with self.db.tx() as conn:
+                await repo.mark_retry(conn, message.id, self.clock.now(), str(error))
+            return True
+        if isinstance(error, Forbidden):
             log.info("chat %s blocked the bot; outbox row %s dropped", message.chat_id,
                      message.id)
             async with self.db.tx() as conn:
-                await repo.mark_failed(conn, message.id, str(exc))
-                await people.mark_unreachable(conn, message.chat_id, now)
-        except BadRequest as exc:
-            log.warning("outbox row %s rejected: %s", message.id, exc)
+                await repo.mark_failed(conn, message.id, str(error))
+                if message.chat_id > 0:
+                    await people.mark_unreachable(conn, message.chat_id, self.clock.now())
+            return False
+        if isinstance(error, BadRequest):
+            log.warning("outbox row %s rejected: %s", message.id, error)
             async with self.db.tx() as conn:
-                await repo.mark_failed(conn, message.id, str(exc))
-        except (TimedOut, NetworkError) as exc:
-            if message.attempts + 1 >= MAX_ATTEMPTS:
-                async with self.db.tx() as conn:
-                    await repo.mark_failed(conn, message.id, str(exc))
-            else:
-                await self._retry(message, timedelta(seconds=2 ** message.attempts), str(exc))
-        else:
+                await repo.mark_failed(conn, message.id, str(error))
+            return False
+        if isinstance(error, NetworkError) and attempts < MAX_ATTEMPTS:
+            # Timeouts and 5xx: Telegram may or may not have it; the row stays `sending`.
             async with self.db.tx() as conn:
-                await repo.mark_sent(conn, message.id, sent_id, self.clock.now())
-
-    async def _retry(self, message: OutboxMessage, wait: timedelta, error: str) -> None:
+                await repo.note_error(conn, message.id, str(error))
+            await asyncio.sleep(min(self.backoff_base * 2 ** (attempts - 1), self.backoff_max))
+            return True
+        log.warning("outbox row %s failed for good: %r", message.id, error)
         async with self.db.tx() as conn:
-            await repo.mark_retry(conn, message.id, self.clock.now() + wait, error)
+            await repo.mark_failed(conn, message.id, repr(error))
+        return False
 
-    async def _send(self, bot: Bot, message: OutboxMessage) -> int:
+    async def _send(self, bot: Bot, message: OutboxMessage, parts_sent: int) -> int:
         payload = message.payload
         markup_data = payload.get("reply_markup")
         markup = InlineKeyboardMarkup.de_json(markup_data, bot) if markup_data else None
         parts = split_text(str(payload["text"]))
         sent_id = 0
-        for index, part in enumerate(parts):
+        for index in range(parts_sent, len(parts)):
             last = index == len(parts) - 1
-            sent = await bot.send_message(message.chat_id, part,
-                                          reply_markup=markup if last else None)
+            await self.limiter.acquire(message.chat_id)
+            try:
+                sent = await bot.send_message(message.chat_id, parts[index],
+                                              reply_markup=markup if last else None)
+            except Exception as exc:
+                if index > parts_sent:
+                    raise _PartSent(index, exc) from exc
+                raise
+            finally:
+                self.limiter.done(message.chat_id)
             sent_id = sent.message_id
+            if not last:
+                async with self.db.tx() as conn:
+                    await repo.mark_part_sent(conn, message.id, index + 1)
         return sent_id
+
+
+class _PartSent(Exception):
+    """Some parts of a long text went out before the error; retry continues after them."""
+
+    def __init__(self, parts_sent: int, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.parts_sent = parts_sent
+        self.cause = cause

@@ -73,3 +73,22 @@ async def ticket_for_message(conn: aiosqlite.Connection, chat_id: int,
 async def pending_count(conn: aiosqlite.Connection) -> int:
     return int(await fetch_value(conn, """SELECT count(*) FROM outbox
                                           WHERE status IN ('pending', 'sending')""") or 0)
+
+
+async def unfinished_after(conn: aiosqlite.Connection, after_id: int, limit: int
+                           ) -> list[OutboxMessage]:
+    """Rows still to deliver (also `sending`: the in-flight ones of a crashed run), by id."""
+    rows = await fetch_all(conn, """SELECT * FROM outbox
+        WHERE id > ? AND status IN ('pending', 'sending') ORDER BY id LIMIT ?""",
+        (after_id, limit))
+    return to_models(OutboxMessage, rows)
+
+
+async def note_error(conn: aiosqlite.Connection, message_id: int, error: str) -> None:
+    await conn.execute("UPDATE outbox SET last_error=? WHERE id=?", (error, message_id))
+
+
+async def mark_part_sent(conn: aiosqlite.Connection, message_id: int, parts_sent: int) -> None:
+    """Long texts go out in parts; a retry must not repeat the parts already delivered."""
+    await conn.execute("""UPDATE outbox SET payload = json_set(payload, '$._parts_sent', ?)
+                          WHERE id=?""", (parts_sent, message_id))

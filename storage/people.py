@@ -82,3 +82,14 @@ async def ensure_person(conn: aiosqlite.Connection, person_id: int, now: datetim
     """Make sure a row exists (e.g. an admin id from config who never wrote yet)."""
     await conn.execute("""INSERT OR IGNORE INTO people(id, first_name, created_at, updated_at)
                           VALUES (?, ?, ?, ?)""", (person_id, first_name, iso(now), iso(now)))
+
+
+async def unreachable_since(conn: aiosqlite.Connection, person_id: int) -> datetime | None:
+    """When Telegram said this person blocked the bot (cleared when they write again)."""
+    row = await fetch_one(conn, "SELECT unreachable_at FROM people WHERE id = ?", (person_id,))
+    return None if row is None or row[0] is None else datetime.fromisoformat(str(row[0]))
+
+
+async def is_unreachable(conn: aiosqlite.Connection, person_id: int) -> bool:
+    """For the staff card: "⚠️ resident unreachable"."""
+    return await unreachable_since(conn, person_id) is not None

@@ -1,0 +1,124 @@
+"""SLA sweep cost per tick: it must grow with the tickets that are due, not with all tickets.
+
+Run: /work/venv/bin/python -m bench.bench_sla [--totals 10000,1000000] [--due 0,10,100]
+Prints milliseconds per tick; no asserts (targets: <= 100 ms with 1,000,000 tickets).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.deps import Deps
+from bot.outbox import Outbox
+from bot.services.reference import load_reference
+from bot.sla import sweep
+from storage.base import iso
+from storage.db import Database
+
+RESIDENT, STAFF = 1, 2
+
+
+async def build(path: Path, total: int, clock: FakeClock) -> Deps:
+    db = Database(path)
+    await db.open()
+    await load_reference(db)
+    await db.close()
+    now = clock.now()
+    raw = sqlite3.connect(path, isolation_level=None)
+    n_id, c_id, h_id = raw.execute("""SELECT n.id, c.id, c.default_house_id
+        FROM neighbourhoods n, categories c ORDER BY n.id, c.id LIMIT 1""").fetchone()
+    raw.executemany("INSERT INTO people(id, first_name, created_at, updated_at) VALUES "
+                    "(?, 'p', ?, ?)", [(RESIDENT, iso(now), iso(now)),
+                                      (STAFF, iso(now), iso(now))])
+    raw.execute("""INSERT INTO roles(person_id, role, house_id, scope_kind, scope_id, created_at)
+                   VALUES (?, 'staff', ?, 'neighbourhood', ?, ?)""", (STAFF, h_id, n_id, iso(now)))
+    old = now - timedelta(days=400)
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        for i in range(total):
+            # 99 % closed long ago; 1 % open with their next SLA moment still ahead.
+            open_ = i % 100 == 0
+            created = old + timedelta(seconds=i)
+            due = (now + timedelta(hours=30)) if open_ else created + timedelta(hours=72)
+            yield (f"B{i:09d}", RESIDENT, n_id, "need", c_id, h_id, "t",
+                   "new" if open_ else "closed", iso(created), iso(created), iso(created),
+                   iso(due), iso(now + timedelta(hours=6)) if open_ else None,
+                   None if open_ else iso(created + timedelta(hours=5)))
+
+    raw.execute("BEGIN")
+    raw.executemany("""INSERT INTO tickets(code, resident_id, neighbourhood_id, kind,
+        category_id, house_id, text, status, created_at, updated_at, window_started_at, due_at,
+        sla_next_at, closed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""", rows())
+    raw.execute("COMMIT")
+    raw.close()
+    settings = Settings(_env_file=None, database_path=path)
+    db = Database(path)
+    await db.open()
+    return Deps(settings=settings, db=db, clock=clock, outbox=Outbox(db, clock))
+
+
+async def make_due(deps: Deps, count: int) -> None:
+    """`count` open tickets reach their T-24h reminder now."""
+    now = deps.clock.now()
+    async with deps.db.tx() as conn:
+        await conn.execute("""UPDATE tickets SET sla_next_at = ?, due_at = ? WHERE id IN (
+            SELECT id FROM tickets WHERE status = 'new' AND sla_next_at > ? LIMIT ?)""",
+            (iso(now), iso(now + timedelta(hours=24)), iso(now), count))
+
+
+async def measure(total: int, dues: list[int]) -> dict[int, float]:
+    clock = FakeClock()
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        deps = await build(Path(folder) / "bench.sqlite3", total, clock)
+        print(f"  built {total:,} tickets in {time.perf_counter() - started:.1f} s")
+        results = {}
+        for due in dues:
+            await make_due(deps, due)
+            best = float("inf")
+            started = time.perf_counter()
+            handled = await sweep(deps)
+            best = min(best, time.perf_counter() - started)
+            for _ in range(4):   # idle ticks right after (nothing due) for the base cost
+                started = time.perf_counter()
+                await sweep(deps)
+                idle = time.perf_counter() - started
+            results[due] = best * 1000
+            print(f"  total={total:>9,}  due={due:>4}  handled={handled:>4}  "
+                  f"tick={best * 1000:7.1f} ms  idle tick={idle * 1000:5.2f} ms")
+        await deps.db.close()
+    return results
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--totals", default="10000,1000000")
+    parser.add_argument("--due", default="0,10,100")
+    args = parser.parse_args()
+    totals = [int(x) for x in args.totals.split(",")]
+    dues = [int(x) for x in args.due.split(",")]
+    table = {}
+    for total in totals:
+        print(f"SLA sweep with {total:,} tickets:")
+        table[total] = await measure(total, dues)
+    small, big = totals[0], totals[-1]
+    print("\nratio tick(big)/tick(small) for the same number due (≈1 means it does not grow "
+          "with all tickets):")
+    for due in dues:
+        print(f"  due={due:>4}: {table[big][due]:.1f} ms / {table[small][due]:.1f} ms = "
+              f"{table[big][due] / max(table[small][due], 1e-3):.2f}")
+    print(f"per due ticket (total={big:,}): "
+          f"{(table[big][dues[-1]] - table[big][dues[0]]) / max(dues[-1] - dues[0], 1):.2f} ms")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

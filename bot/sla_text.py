@@ -1,0 +1,26 @@
+"""The SLA badge staff see on cards and in /queue: "due in 5 h", "overdue 3 h"..."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.domain.sla import SlaState, describe
+from bot.domain.tickets import Status
+from bot.i18n import Translator
+from bot.jalali import format_duration
+from storage.models import Ticket
+
+
+def sla_badge(tr: Translator, ticket: Ticket, now: datetime) -> str:
+    """One short line; closed tickets have no badge (empty string)."""
+    if ticket.status is Status.CLOSED:
+        return ""
+    state, amount = describe(ticket.due_at, now, ticket.paused_at, ticket.first_response_at)
+    if state is SlaState.ANSWERED:
+        return tr._("✅ answered")
+    if state is SlaState.PAUSED:
+        return tr._("⏸ paused, waiting for the resident ({left} left)").format(
+            left=format_duration(amount, tr.locale))
+    if state is SlaState.DUE:
+        return tr._("⏳ due in {left}").format(left=format_duration(amount, tr.locale))
+    return tr._("🔴 overdue {late}").format(late=format_duration(amount, tr.locale))
