@@ -15,6 +15,7 @@ from bot.domain.tickets import Action, CloseReason
 from bot.services import staff as svc
 from bot.services.staff import NotFound, Ref
 from bot.services.staff_ui import house_buttons, houses, list_buttons
+from handlers.fallback import stale_button
 from handlers.staff import (
     _args,
     _guard,
@@ -84,7 +85,7 @@ async def on_button(update: Update, context: CustomContext) -> None:
     data = callbacks.parse(query.data)
     scope = await scope_of(update, context)
     if data is None or scope is None or not scope.is_mayor:
-        await query.answer(tr._("This menu has expired."))
+        await stale_button(update, context)
         return
     if data.action == "q":
         page = data.int_arg(1)
@@ -94,7 +95,7 @@ async def on_button(update: Update, context: CustomContext) -> None:
         return
     ticket_id = data.int_arg(0)
     if ticket_id is None:
-        await query.answer(tr._("This menu has expired."))
+        await stale_button(update, context)
         return
     ref = Ref(ticket_id=ticket_id)
     try:

@@ -40,6 +40,7 @@ from bot.services.staff_ui import (
     list_buttons,
     ticket_for_message,
 )
+from handlers.fallback import stale_button
 
 MAX_PROMPTS = 20
 MAX_CARDS = 200
@@ -487,21 +488,21 @@ async def on_button(update: Update, context: CustomContext) -> None:
     ticket_id = data.int_arg(0) if data else None
     tr = context.tr
     if data is None:
-        await query.answer(tr._("This menu has expired."))
+        await stale_button(update, context)
         return
     if data.action == "q":
         scope = await scope_of(update, context)
         kind = data.args[0] if data.args else ""
         page = data.int_arg(1)
         if scope is None or not scope.is_staff or kind not in svc.QUEUE_FILTERS or page is None:
-            await query.answer(tr._("This menu has expired."))
+            await stale_button(update, context)
             return
         await query.answer()
         await show_queue(update, context, scope, kind, page)
         return
     scope = await scope_of(update, context)
     if ticket_id is None or scope is None or not scope.areas:
-        await query.answer(tr._("This menu has expired."))
+        await stale_button(update, context)
         return
     ref = Ref(ticket_id=ticket_id)
     try:   # scope check before any further question

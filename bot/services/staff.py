@@ -53,7 +53,10 @@ class Refused(Exception):
         self.values = values
 
     def render(self, tr: Translator) -> str:
-        return tr._(self.message).format(**self.values)
+        values = dict(self.values)
+        if "status" in values:
+            values["status"] = status_label(tr, Status(values["status"]))
+        return tr._(self.message).format(**values)
 
 
 @dataclass(frozen=True)
