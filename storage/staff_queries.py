@@ -98,11 +98,30 @@ async def queue(conn: aiosqlite.Connection, areas: list[Area], *, kind: str, me:
     return to_models(Ticket, rows), total
 
 
+# The folding of migration 0003's FTS trigger, as an SQL expression over t.text.
+_FOLDS = [("ي", "ی"), ("ى", "ی"), ("ئ", "ی"), ("ك", "ک"), ("ة", "ه"), ("ۀ", "ه"), ("أ", "ا"),
+          ("إ", "ا"), ("آ", "ا"), ("ؤ", "و"), ("\u200c", " "),
+          *zip("۰۱۲۳۴۵۶۷۸۹", "0123456789", strict=True), ("\u0640", "")]
+_FOLDED_TEXT = "t.text"
+for _a, _b in _FOLDS:
+    _FOLDED_TEXT = f"replace({_FOLDED_TEXT}, '{_a}', '{_b}')"
+_FOLDED_TEXT = f"lower({_FOLDED_TEXT})"
+# A scope this small is cheaper to scan (index on house, neighbourhood, created_at) than to
+# filter every full-text hit of the whole database.
+SMALL_SCOPE = 4
+
+
+def _small(areas: list[Area]) -> bool:
+    return all(a.house_id is not None and a.neighbourhood_ids is not None for a in areas) \
+        and sum(len(a.neighbourhood_ids or ()) for a in areas) <= SMALL_SCOPE
+
+
 async def search_text(conn: aiosqlite.Connection, areas: list[Area], query: str, *,
                       since: datetime, limit: int) -> list[Ticket]:
-    """`query` is already normalised. Trigram FTS for 3+ characters, else a scoped LIKE."""
+    """`query` is already normalised. Trigram FTS for 3+ characters over a wide scope, else a
+    scan of the (small) scope's recent tickets."""
     params: list[Any] = []
-    if len(query) >= 3:
+    if len(query) >= 3 and not _small(areas):
         phrase = '"' + query.replace('"', '""') + '"'
         params.append(phrase)
         scope = _scope_sql(areas, params)
@@ -113,9 +132,11 @@ async def search_text(conn: aiosqlite.Connection, areas: list[Area], query: str,
             ORDER BY f.rowid DESC LIMIT ?""", params)
     else:
         scope = _scope_sql(areas, params)
-        params += [iso(since), f"%{query}%", limit]
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params += [iso(since), f"%{escaped}%", limit]
         rows = await fetch_all(conn, f"""SELECT t.* FROM tickets t WHERE {scope}
-            AND t.created_at >= ? AND t.text LIKE ? ORDER BY t.id DESC LIMIT ?""", params)
+            AND t.created_at >= ? AND {_FOLDED_TEXT} LIKE ? ESCAPE '\\'
+            ORDER BY t.created_at DESC, t.id DESC LIMIT ?""", params)
     return to_models(Ticket, rows)
 
 
