@@ -29,7 +29,7 @@ from bot.i18n import N_, translator
 from bot.outbox import Outbox
 from bot.services.reference import load_reference
 from bot.sla import register_jobs
-from handlers import common, errors, fallback, start
+from handlers import admin, common, errors, fallback, mayor, staff, start
 from storage.db import Database
 from storage.persistence import SQLitePersistence
 
@@ -54,7 +54,7 @@ COMMANDS: list[tuple[str, str]] = [
 
 def feature_handlers() -> Handlers:
     """Feature modules in the order they must be tried (most specific first)."""
-    return [*start.HANDLERS]
+    return [*admin.HANDLERS, *mayor.HANDLERS, *staff.HANDLERS, *start.HANDLERS]
 
 
 def build_application(settings: Settings, *, clock: Clock | None = None,
@@ -81,6 +81,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
     )
     app.bot_data["deps"] = deps
     app.add_handlers(common.HANDLERS, group=common.GROUP)
+    app.add_handlers(staff.PRIORITY_HANDLERS, group=staff.PRIORITY_GROUP)
     app.add_handlers([*feature_handlers(), *fallback.HANDLERS], group=0)
     app.add_error_handler(errors.error_handler)
     register_jobs(app, deps)

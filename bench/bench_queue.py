@@ -1,0 +1,137 @@
+"""Benchmark: /queue and /search on 1,000,000 tickets (target p95 ≤ 50 ms each).
+
+    /work/venv/bin/python -m bench.bench_queue [--tickets N] [--db PATH] [--runs N]
+
+Builds the database once (reused when it already holds N tickets), then times the same
+service calls the handlers make, for a staff member of one neighbourhood and a supervisor of
+a whole city. Prints numbers; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.deps import Deps
+from bot.domain.text import TRACKING_ALPHABET
+from bot.outbox import Outbox
+from bot.services import staff as svc
+from bot.services.reference import load_reference
+from bot.services.roles import Scope
+from storage import places
+from storage.db import Database
+from storage.staff_queries import Area, bulk_insert_tickets, neighbourhood_ids
+
+WORDS = ("سقف", "خانه", "چکه", "می‌کند", "آب", "برق", "قطع", "است", "نیاز", "به", "ویلچر",
+         "وام", "اشتغال", "کوچه", "آسفالت", "مدرسه", "فرزندم", "بیمار", "دارو", "گران",
+         "بسته", "غذایی", "پوشاک", "زمستان", "سرما", "کار", "ندارم", "اجاره", "خانه", "کمک")
+NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+
+async def build(db: Database, count: int) -> None:
+    rng = random.Random(5)
+    async with db.tx() as conn:
+        existing = await conn.execute_fetchall("SELECT count(*) FROM tickets")
+        have = int(next(iter(existing))[0])
+        if have >= count:
+            return
+        n_ids = [int(r[0]) for r in await conn.execute_fetchall("SELECT id FROM neighbourhoods")]
+        cats = [(int(r[0]), int(r[1])) for r in await conn.execute_fetchall(
+            "SELECT id, default_house_id FROM categories")]
+        residents = 50_000
+        await conn.executemany(
+            "INSERT OR IGNORE INTO people(id, first_name, created_at, updated_at) "
+            "VALUES (?, '', ?, ?)", [(i, NOW.isoformat(), NOW.isoformat())
+                                     for i in range(1, residents + 1)])
+    statuses = ["closed"] * 17 + ["new", "in_progress", "answered"]
+    batch: list[tuple[object, ...]] = []
+    started = time.perf_counter()
+    for i in range(have, count):
+        created = NOW - timedelta(minutes=rng.randrange(0, 2 * 365 * 24 * 60))
+        cat, house = rng.choice(cats)
+        status = rng.choice(statuses)
+        code = "".join(rng.choice(TRACKING_ALPHABET) for _ in range(8)) + str(i)
+        phone = f"0912{rng.randrange(10**7):07d}" if rng.random() < 0.5 else None
+        answered = created + timedelta(hours=rng.randrange(1, 90)) if status != "new" else None
+        batch.append((code, rng.randrange(1, residents + 1), rng.choice(n_ids), "need", cat,
+                      house, " ".join(rng.choice(WORDS) for _ in range(7)), phone, status,
+                      None, created.isoformat(), created.isoformat(), created.isoformat(),
+                      (created + timedelta(hours=72)).isoformat(),
+                      answered.isoformat() if answered else None))
+        if len(batch) == 20_000:
+            async with db.tx() as conn:
+                await bulk_insert_tickets(conn, batch)
+            batch = []
+            print(f"\r  {i + 1:,} tickets ({time.perf_counter() - started:.0f} s)", end="",
+                  flush=True)
+    if batch:
+        async with db.tx() as conn:
+            await bulk_insert_tickets(conn, batch)
+    async with db.tx() as conn:
+        await conn.execute("ANALYZE")
+    print()
+
+
+async def timed(label: str, runs: int, call: object) -> None:
+    samples = []
+    for i in range(runs):
+        start = time.perf_counter()
+        await call(i)  # type: ignore[operator]
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    p95 = samples[int(len(samples) * 0.95) - 1]
+    print(f"{label:<48} p50 {statistics.median(samples):7.2f} ms   p95 {p95:7.2f} ms")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--db", type=Path,
+                        default=Path(tempfile.gettempdir()) / "mahalleyar-bench.sqlite3")
+    args = parser.parse_args()
+    db = Database(args.db)
+    await db.open()
+    await load_reference(db)
+    print(f"database {args.db}")
+    await build(db, args.tickets)
+    clock = FakeClock(NOW)
+    settings = Settings(_env_file=None, database_path=args.db)
+    deps = Deps(settings=settings, db=db, clock=clock, outbox=Outbox(db, clock))
+    async with db.read() as conn:
+        welfare = await places.house_by_code(conn, "welfare")
+        n = await places.neighbourhood_by_code(conn, "THR01")
+        city = await neighbourhood_ids(conn, "city", n.city_id if n else 0)
+        sample = await conn.execute_fetchall(
+            "SELECT code, phone FROM tickets WHERE phone IS NOT NULL ORDER BY id DESC LIMIT 200")
+        total = next(iter(await conn.execute_fetchall("SELECT count(*) FROM tickets")))[0]
+    assert welfare and n
+    print(f"{total:,} tickets")
+    staff = Scope(1, "staff", [Area(welfare.id, (n.id,))], [], [welfare.id])
+    supervisor = Scope(2, "supervisor", [Area(welfare.id, city)], [], [welfare.id])
+    codes = [str(r[0]) for r in sample]
+    phones = [str(r[1]) for r in sample]
+    for name, scope in (("staff, 1 neighbourhood", staff), ("supervisor, whole city", supervisor)):
+        for kind in ("all", "unassigned", "overdue"):
+            await timed(f"/queue {kind} ({name})", args.runs,
+                        lambda i, s=scope, k=kind: svc.queue(deps, s, k, i % 5))
+        await timed(f"/search text ({name})", args.runs,
+                    lambda i, s=scope: svc.search(deps, s, WORDS[i % len(WORDS)] + " "
+                                                  + WORDS[(i * 7) % len(WORDS)]))
+        await timed(f"/search code ({name})", args.runs,
+                    lambda i, s=scope: svc.search(deps, s, codes[i % len(codes)]))
+        await timed(f"/search phone ({name})", args.runs,
+                    lambda i, s=scope: svc.search(deps, s, phones[i % len(phones)]))
+    await db.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

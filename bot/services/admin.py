@@ -1,0 +1,82 @@
+"""Admin use-cases: invites, the list of roles, revoking, binding a group chat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.deps import Deps
+from bot.i18n import Translator
+from bot.services import roles
+from storage import invites
+from storage.models import Role
+
+
+async def new_invite(deps: Deps, role: str, house: str | None, area: str, *,
+                     created_by: int | None, days: int = roles.INVITE_DAYS) -> invites.Invite:
+    async with deps.db.tx() as conn:
+        spec = await roles.parse_invite(conn, role, house, area)
+        return await roles.create_invite(conn, deps, spec, created_by=created_by, days=days)
+
+
+async def accept_invite(deps: Deps, tr: Translator, code: str, person_id: int
+                        ) -> tuple[roles.Consumed, list[str]]:
+    """Consume the invite; returns the outcome and the new roles described for the person."""
+    async with deps.db.tx() as conn:
+        result, invite = await roles.consume_invite(conn, deps, code, person_id)
+        described = []
+        if result is roles.Consumed.OK and invite is not None:
+            scope_ids: list[int | None] = list(invite.scope_ids) or [None]
+            for scope_id in scope_ids:
+                described.append(await roles.describe_role(
+                    conn, tr, invite.role, invite.house_id, invite.scope_kind, scope_id))
+        return result, described
+
+
+@dataclass(frozen=True)
+class RoleLine:
+    id: int
+    who: str
+    what: str
+
+
+async def role_lines(deps: Deps, tr: Translator) -> list[RoleLine]:
+    async with deps.db.read() as conn:
+        rows = await invites.active_roles(conn)
+        return [RoleLine(r.id, r.first_name + (f" @{r.username}" if r.username else "")
+                         + f" ({r.person_id})",
+                         await roles.describe_role(conn, tr, r.role, r.house_id, r.scope_kind,
+                                                   r.scope_id))
+                for r in rows]
+
+
+async def revoke(deps: Deps, role_id: int) -> Role | None:
+    async with deps.db.tx() as conn:
+        role = await invites.role(conn, role_id)
+        if role is None or not await invites.revoke(conn, role_id, deps.clock.now()):
+            return None
+        return role
+
+
+async def bind_group(deps: Deps, tr: Translator, chat_id: int, person_id: int,
+                     user_roles: list[Role]) -> list[str]:
+    """Bind the group to each house+area the person holds as staff or supervisor."""
+    held = [r for r in user_roles if r.role in roles.STAFF_ROLES and r.house_id is not None]
+    bound = []
+    async with deps.db.tx() as conn:
+        for r in held:
+            assert r.house_id is not None
+            await invites.bind(conn, chat_id=chat_id, house_id=r.house_id,
+                               scope_kind=r.scope_kind, scope_id=r.scope_id,
+                               bound_by=person_id, now=deps.clock.now())
+            bound.append(await roles.describe_role(conn, tr, r.role, r.house_id, r.scope_kind,
+                                                   r.scope_id))
+    return bound
+
+
+async def unbind_group(deps: Deps, chat_id: int, user_roles: list[Role]) -> int:
+    houses = sorted({r.house_id for r in user_roles
+                     if r.role in roles.STAFF_ROLES and r.house_id is not None})
+    if not houses:
+        return 0
+    async with deps.db.tx() as conn:
+        return await invites.unbind(conn, chat_id, houses)
