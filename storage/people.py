@@ -82,3 +82,10 @@ async def ensure_person(conn: aiosqlite.Connection, person_id: int, now: datetim
     """Make sure a row exists (e.g. an admin id from config who never wrote yet)."""
     await conn.execute("""INSERT OR IGNORE INTO people(id, first_name, created_at, updated_at)
                           VALUES (?, ?, ?, ?)""", (person_id, first_name, iso(now), iso(now)))
+
+
+async def ids_between(conn: aiosqlite.Connection, low: int, high: int) -> list[int]:
+    """Ids of known people in [low, high] (the sandbox's residents, re-created on restart)."""
+    rows = await fetch_all(conn, "SELECT id FROM people WHERE id BETWEEN ? AND ? ORDER BY id",
+                           (low, high))
+    return [int(r[0]) for r in rows]
