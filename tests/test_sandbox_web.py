@@ -19,7 +19,6 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import deps_of
-from bot.clock import OffsetClock
 from bot.config import Settings
 from bot.jalali import format_datetime
 from bot.sandbox import seed

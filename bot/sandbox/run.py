@@ -121,8 +121,7 @@ class Sandbox:
         """Stop the bot, delete the sandbox database, start again with a fresh cast."""
         async with self._lock:
             await self._stop()
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{self.db_path}{suffix}").unlink(missing_ok=True)
+            await asyncio.to_thread(delete_database, self.db_path)
             self.clock.offset = timedelta()
             await self._start()
         self._broadcast({"type": "reset"})
@@ -193,6 +192,12 @@ class Sandbox:
     async def _forward(self, source: asyncio.Queue[JsonDict]) -> None:
         while True:
             self._broadcast(await source.get())
+
+
+def delete_database(path: Path) -> None:
+    """The SQLite file and its WAL/shared-memory/journal companions."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 async def run_sandbox(settings: Settings) -> int:

@@ -17,7 +17,6 @@ import mimetypes
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from importlib import resources
-from typing import Any
 
 from aiohttp import web
 
