@@ -276,7 +276,10 @@ async def test_reset_recreates_the_database_and_the_cast(page: Page) -> None:
     await page.post("/api/clock", {"hours": 6})
     old_app = sandbox.app
 
+    stream = await page.client.get("/api/events")
     state = await page.post("/api/reset", {})
+    await read_events(stream, lambda e: e["type"] == "reset")     # open pages reload
+    stream.close()
     assert sandbox.app is not old_app
     assert [p["key"] for p in state["people"]][:2] == [RESIDENT, "mayor"]
     assert "resident-7002" not in [p["key"] for p in state["people"]]
@@ -343,3 +346,17 @@ def test_python_m_bot_without_a_token_serves_the_page(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=15)
     assert code == 0
+
+
+async def test_sandbox_admin_replaces_real_admins_from_the_environment(tmp_path: Path) -> None:
+    sandbox = Sandbox(sandbox_settings(tmp_path, admin_ids=[42], admin_chat_id=-100999),
+                      poll_timeout=1)
+    await sandbox.start()
+    try:
+        assert sandbox.app is not None
+        settings = deps_of(sandbox.app).settings
+        assert settings.admin_ids == [seed.ADMIN] and settings.admin_chat_id == seed.ADMIN
+        assert settings.database_path == tmp_path / "sandbox.sqlite3"
+        assert settings.bot_api_base_url.startswith("http://127.0.0.1:")
+    finally:
+        await sandbox.stop()

@@ -61,15 +61,14 @@ class Sandbox:
         return self.base_settings.sandbox_database_path
 
     def _bot_settings(self, emu: Emulator) -> Settings:
-        base = self.base_settings
-        admins = [*base.admin_ids, *([] if seed.ADMIN in base.admin_ids else [seed.ADMIN])]
-        return base.model_copy(update={
+        """Only the sandbox's own people exist in the emulator, so real admin ids or chats
+        from a .env would only produce "chat not found": the sandbox admin replaces them."""
+        return self.base_settings.model_copy(update={
             "bot_api_base_url": emu.base_url,
             "bot_api_base_file_url": emu.base_file_url,
             "database_path": self.db_path,
-            "admin_ids": admins,
-            "admin_chat_id": base.admin_chat_id if base.admin_chat_id is not None
-            else seed.ADMIN,
+            "admin_ids": [seed.ADMIN],
+            "admin_chat_id": seed.ADMIN,
         })
 
     async def start(self) -> None:
