@@ -38,6 +38,11 @@ CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-de
                 "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--lang=fa")
 WAIT = 15.0
+# A real 2x2 PNG, so the browser can decode and show it.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a"
+    "730000001049444154789c63f8cfc000440c100a001fee03fd8b5f14d4000000"
+    "0049454e44ae426082")
 T = TypeVar("T")
 
 
@@ -74,6 +79,10 @@ class ServerThread:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(10)
             self.loop.close()
+
+
+def server_tmp(server: ServerThread) -> Path:
+    return server.sandbox.db_path.parent
 
 
 @pytest.fixture
@@ -224,6 +233,28 @@ class SandboxPage:
                 return before
         raise AssertionError(f"no keyboard button {label!r} in {self.keyboard()}")
 
+    def share_location(self) -> int:
+        before = self.last_id()
+        self.driver.find_element(By.ID, "attach-btn").click()
+        self.driver.find_element(By.ID, "attach-location").click()
+        self.wait(lambda d: self.last_id() > before, "location was not sent")
+        return before
+
+    def attach_photo(self, path: Path) -> int:
+        """The 📎 → photo path, with the file chooser answered by Selenium."""
+        before = self.last_id()
+        chooser = self.driver.find_element(By.ID, "photo-input")
+        self.driver.execute_script("arguments[0].hidden = false", chooser)
+        chooser.send_keys(str(path))
+        self.driver.execute_script("arguments[0].hidden = true", chooser)
+        self.wait(lambda d: d.find_elements(
+            By.CSS_SELECTOR, f'.msg[data-from="user"][data-id="{before + 1}"] img.photo'),
+            "photo did not appear")
+        self.wait(lambda d: d.execute_script(
+            "const i = document.querySelector('.msg[data-from=user] img.photo:last-of-type');"
+            "return i && i.complete && i.naturalWidth > 0"), "photo did not load")
+        return before
+
     # -- clock and artifacts -------------------------------------------------------------
 
     def advance_clock(self, hours: int) -> str:
@@ -281,6 +312,15 @@ def test_resident_and_staff_in_a_real_browser(server: ServerThread, driver: WebD
     after = page.send_text("thanks", reply_to=welcome)
     assert driver.find_elements(By.CSS_SELECTOR, "#messages .msg[data-from=user] .quote")
     page.wait_for_bot("New request", after)
+
+    # Share a (sample) location and attach a photo from the 📎 menu.
+    after = page.share_location()
+    assert "📍" in page.texts("user")[-1]
+    page.wait_for_bot("", after)
+    png = server_tmp(server) / "hole.png"
+    png.write_bytes(PNG)
+    after = page.attach_photo(png)
+    page.wait_for_bot("", after)
 
     # A staff member of the Welfare house sees the staff help; then back to the resident,
     # whose conversation is still there.
