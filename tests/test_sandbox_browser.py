@@ -154,6 +154,27 @@ class SandboxPage:
         self.wait(lambda d: d.find_element(By.ID, "chat-name").text == name,
                   f"chat of {key} did not open")
 
+    def add_resident(self) -> str:
+        """"+ add a resident": a new resident is created and selected; returns their key."""
+        keys = {b.get_attribute("data-person") for b in self.driver.find_elements(
+            By.CSS_SELECTOR, '.person[data-kind="resident"]')}
+        button = self.driver.find_element(By.ID, "add-resident")
+        if not button.is_displayed():
+            self.driver.find_element(By.ID, "back").click()
+        button.click()
+
+        def new_key(d: WebDriver) -> str | bool:
+            for b in d.find_elements(By.CSS_SELECTOR, '.person[data-kind="resident"].active'):
+                key = b.get_attribute("data-person") or ""
+                if key not in keys:
+                    return key
+            return False
+
+        key = str(self.wait(new_key, "no new resident"))
+        self.wait(lambda d: d.find_element(By.ID, "layout").get_attribute("data-view") == "chat",
+                  "new resident's chat did not open")
+        return key
+
     def unread(self, key: str) -> str:
         badges = self.person_button(key).find_elements(By.CLASS_NAME, "badge")
         return badges[0].text if badges else ""
@@ -370,6 +391,9 @@ def test_resident_and_staff_in_a_real_browser(server: ServerThread, driver: WebD
     assert driver.execute_script(no_sideways_scroll)
     page.switch_to("mayor")
     assert driver.find_element(By.ID, "chat-role").text.startswith("شهردار محله")
+    assert page.add_resident() == "resident-7002"
+    after = page.command("start")
+    assert "علی" in page.wait_for_bot("۷۲ ساعت", after).text
 
 
 async def _notify_later(deps: Any, key: str) -> None:
