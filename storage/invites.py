@@ -27,17 +27,6 @@ class Invite(BaseModel):
     used_at: datetime | None = None
 
 
-class Binding(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    chat_id: int
-    house_id: int
-    scope_kind: str
-    scope_id: int | None = None
-    bound_by: int
-    created_at: datetime
-
-
 class RoleRow(Role):
     """A role with the holder's display name, for /roles."""
 
@@ -96,27 +85,6 @@ async def has_role(conn: aiosqlite.Connection, person_id: int, role: str, house_
         AND house_id IS ? AND scope_kind = ? AND scope_id IS ? AND revoked_at IS NULL""",
         (person_id, role, house_id, scope_kind, scope_id))
     return row is not None
-
-
-async def bind(conn: aiosqlite.Connection, *, chat_id: int, house_id: int, scope_kind: str,
-               scope_id: int | None, bound_by: int, now: datetime) -> bool:
-    cur = await conn.execute("""INSERT OR IGNORE INTO group_bindings(chat_id, house_id,
-        scope_kind, scope_id, bound_by, created_at) VALUES (?, ?, ?, ?, ?, ?)""",
-        (chat_id, house_id, scope_kind, scope_id, bound_by, iso(now)))
-    return cur.rowcount == 1
-
-
-async def unbind(conn: aiosqlite.Connection, chat_id: int, house_ids: list[int]) -> int:
-    marks = ",".join("?" * len(house_ids))
-    cur = await conn.execute(f"""DELETE FROM group_bindings WHERE chat_id = ?
-                                 AND house_id IN ({marks})""", (chat_id, *house_ids))
-    return int(cur.rowcount)
-
-
-async def bindings(conn: aiosqlite.Connection, chat_id: int) -> list[Binding]:
-    rows = await fetch_all(conn, "SELECT * FROM group_bindings WHERE chat_id = ? ORDER BY "
-                                 "house_id, scope_kind, scope_id", (chat_id,))
-    return to_models(Binding, rows)
 
 
 async def city_id(conn: aiosqlite.Connection, code: str) -> int | None:

@@ -93,3 +93,10 @@ async def unreachable_since(conn: aiosqlite.Connection, person_id: int) -> datet
 async def is_unreachable(conn: aiosqlite.Connection, person_id: int) -> bool:
     """For the staff card: "⚠️ resident unreachable"."""
     return await unreachable_since(conn, person_id) is not None
+
+
+async def ids_between(conn: aiosqlite.Connection, low: int, high: int) -> list[int]:
+    """Ids of known people in [low, high] (the sandbox's residents, re-created on restart)."""
+    rows = await fetch_all(conn, "SELECT id FROM people WHERE id BETWEEN ? AND ? ORDER BY id",
+                           (low, high))
+    return [int(r[0]) for r in rows]

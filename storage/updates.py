@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from storage.base import iso
+from storage.base import fetch_value, iso
 
 
 async def claim(conn: aiosqlite.Connection, update_id: int, now: datetime) -> bool:
@@ -20,3 +20,8 @@ async def claim(conn: aiosqlite.Connection, update_id: int, now: datetime) -> bo
 async def prune(conn: aiosqlite.Connection, now: datetime, keep: timedelta) -> int:
     cur = await conn.execute("DELETE FROM processed_updates WHERE at < ?", (iso(now - keep),))
     return cur.rowcount
+
+
+async def max_claimed(conn: aiosqlite.Connection) -> int:
+    """Highest update id ever processed (0 if none): a fresh Bot API server must number above it."""
+    return int(await fetch_value(conn, "SELECT max(update_id) FROM processed_updates") or 0)

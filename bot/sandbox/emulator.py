@@ -1134,6 +1134,13 @@ class Emulator:
         self._chats.setdefault(chat_id, _Chat(info))
         return dict(info)
 
+    def set_next_update_id(self, update_id: int) -> None:
+        """Continue numbering above ids a bot's database has already seen (the bot drops
+        repeats), e.g. when a new emulator serves a bot restarted on an existing database."""
+        if update_id < 1:
+            raise ValueError("update ids start at 1")
+        self._next_update_id = max(self._next_update_id, update_id)
+
     # ------------------------------------------------------------------ control API: users act
 
     def _user_message(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.deps import Deps
 from bot.i18n import Translator
 from bot.services import roles
-from storage import invites
+from storage import group_bindings, invites
 from storage.models import Role
 
 
@@ -65,7 +65,7 @@ async def bind_group(deps: Deps, tr: Translator, chat_id: int, person_id: int,
     async with deps.db.tx() as conn:
         for r in held:
             assert r.house_id is not None
-            await invites.bind(conn, chat_id=chat_id, house_id=r.house_id,
+            await group_bindings.bind(conn, chat_id=chat_id, house_id=r.house_id,
                                scope_kind=r.scope_kind, scope_id=r.scope_id,
                                bound_by=person_id, now=deps.clock.now())
             bound.append(await roles.describe_role(conn, tr, r.role, r.house_id, r.scope_kind,
@@ -79,4 +79,4 @@ async def unbind_group(deps: Deps, chat_id: int, user_roles: list[Role]) -> int:
     if not houses:
         return 0
     async with deps.db.tx() as conn:
-        return await invites.unbind(conn, chat_id, houses)
+        return await group_bindings.unbind(conn, chat_id, houses)

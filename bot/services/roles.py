@@ -17,7 +17,7 @@ import aiosqlite
 from bot.deps import Deps
 from bot.i18n import N_, Translator
 from bot.labels import localized
-from storage import invites, people, places
+from storage import group_bindings, invites, people, places
 from storage.models import Role
 from storage.staff_queries import Area, neighbourhood_ids
 
@@ -65,7 +65,7 @@ async def scope_for(conn: aiosqlite.Connection, person_id: int, roles: list[Role
     role = ("supervisor" if any(r.role == "supervisor" for r in staff_roles) else
             "staff" if staff_roles else "mayor")
     if group:
-        bound = [b for b in await invites.bindings(conn, chat_id) if b.house_id in houses]
+        bound = [b for b in await group_bindings.bindings(conn, chat_id) if b.house_id in houses]
         areas = [Area(b.house_id, await neighbourhood_ids(conn, b.scope_kind, b.scope_id))
                  for b in bound]
         return Scope(person_id, role, areas, [], houses)

@@ -1,0 +1,42 @@
+"""Group chats bound to a house for an area: a staff team that shares one queue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+from pydantic import BaseModel, ConfigDict
+
+from storage.base import fetch_all, iso, to_models
+
+
+class Binding(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    chat_id: int
+    house_id: int
+    scope_kind: str
+    scope_id: int | None = None
+    bound_by: int
+    created_at: datetime
+
+
+async def bind(conn: aiosqlite.Connection, *, chat_id: int, house_id: int, scope_kind: str,
+               scope_id: int | None, bound_by: int, now: datetime) -> bool:
+    cur = await conn.execute("""INSERT OR IGNORE INTO group_bindings(chat_id, house_id,
+        scope_kind, scope_id, bound_by, created_at) VALUES (?, ?, ?, ?, ?, ?)""",
+        (chat_id, house_id, scope_kind, scope_id, bound_by, iso(now)))
+    return cur.rowcount == 1
+
+
+async def unbind(conn: aiosqlite.Connection, chat_id: int, house_ids: list[int]) -> int:
+    marks = ",".join("?" * len(house_ids))
+    cur = await conn.execute(f"""DELETE FROM group_bindings WHERE chat_id = ?
+                                 AND house_id IN ({marks})""", (chat_id, *house_ids))
+    return int(cur.rowcount)
+
+
+async def bindings(conn: aiosqlite.Connection, chat_id: int) -> list[Binding]:
+    rows = await fetch_all(conn, "SELECT * FROM group_bindings WHERE chat_id = ? ORDER BY "
+                                 "house_id, scope_kind, scope_id", (chat_id,))
+    return to_models(Binding, rows)

@@ -1,0 +1,401 @@
+"""The sandbox page in a real headless Chromium (Debian's package, driven by Selenium).
+
+The server (emulator + real bot + page) runs in a background thread with its own event loop;
+the test clicks and types like a visitor. `SandboxPage` holds the reusable steps (switch
+person, send text, use the command menu, press an inline or keyboard button, wait for a bot
+message) so longer scenarios read as a story.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+from bot.app import deps_of
+from bot.config import Settings
+from bot.sandbox.run import SLA_SWEEP_KEY, Sandbox
+from bot.sandbox.web import start_web
+from bot.services.notify import notify
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--lang=fa")
+WAIT = 15.0
+# A real 2x2 PNG, so the browser can decode and show it.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a"
+    "730000001049444154789c63f8cfc000440c100a001fee03fd8b5f14d4000000"
+    "0049454e44ae426082")
+T = TypeVar("T")
+
+
+class ServerThread:
+    """The sandbox and its page on 127.0.0.1:<free port>, in a thread with its own loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.sandbox = Sandbox(settings, poll_timeout=1)
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.url = ""
+        self._runner: Any = None
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def start(self) -> None:
+        self.thread.start()
+
+        async def boot() -> None:
+            await self.sandbox.start()
+            self._runner, self.url = await start_web(self.sandbox, "127.0.0.1", 0)
+
+        self.call(boot())
+
+    def stop(self) -> None:
+        async def shutdown() -> None:
+            await self.sandbox.stop()
+            await self._runner.cleanup()
+
+        try:
+            self.call(shutdown())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+            self.loop.close()
+
+
+def server_tmp(server: ServerThread) -> Path:
+    return server.sandbox.db_path.parent
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerThread]:
+    settings = Settings(_env_file=None, bot_token=None,  # type: ignore[call-arg]
+                        sandbox_database_path=tmp_path / "sandbox.sqlite3", sandbox_port=0)
+    running = ServerThread(settings)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def driver(tmp_path: Path) -> Iterator[WebDriver]:
+    assert Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), (
+        "Chromium is missing: run `bash scripts/browser-deps.sh` (as root) first")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROME_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    options.add_argument("--window-size=1280,860")
+    browser = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    browser.set_page_load_timeout(30)
+    try:
+        yield browser
+    finally:
+        browser.quit()
+
+
+@dataclass
+class SandboxPage:
+    """What a visitor does on the page. Reusable steps for longer scenarios."""
+
+    driver: WebDriver
+    url: str
+
+    # -- waiting -------------------------------------------------------------------------
+
+    def wait(self, condition: Callable[[WebDriver], T], message: str,
+             timeout: float = WAIT) -> T:
+        return WebDriverWait(self.driver, timeout, ignored_exceptions=(
+            StaleElementReferenceException,)).until(condition, message)
+
+    def open(self) -> None:
+        self.driver.get(self.url)
+        self.wait(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready")
+                  == "1", "page did not load its state")
+        self.wait(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-live")
+                  == "1", "live event stream did not connect")
+
+    # -- people --------------------------------------------------------------------------
+
+    def person_button(self, key: str) -> WebElement:
+        return self.driver.find_element(By.CSS_SELECTOR, f'.person[data-person="{key}"]')
+
+    def switch_to(self, key: str) -> None:
+        """Select a person in the side list (on a phone, from the list view)."""
+        layout = self.driver.find_element(By.ID, "layout")
+        if not self.person_button(key).is_displayed():
+            self.driver.find_element(By.ID, "back").click()
+        self.person_button(key).click()
+        self.wait(lambda d: "active" in (self.person_button(key).get_attribute("class") or "")
+                  and layout.get_attribute("data-view") == "chat", f"could not switch to {key}")
+        name = self.person_button(key).find_element(By.CSS_SELECTOR, ".who div"
+                                                    ).get_attribute("textContent")
+        self.wait(lambda d: d.find_element(By.ID, "chat-name").text == name,
+                  f"chat of {key} did not open")
+
+    def add_resident(self) -> str:
+        """"+ add a resident": a new resident is created and selected; returns their key."""
+        keys = {b.get_attribute("data-person") for b in self.driver.find_elements(
+            By.CSS_SELECTOR, '.person[data-kind="resident"]')}
+        button = self.driver.find_element(By.ID, "add-resident")
+        if not button.is_displayed():
+            self.driver.find_element(By.ID, "back").click()
+        button.click()
+
+        def new_key(d: WebDriver) -> str | bool:
+            for b in d.find_elements(By.CSS_SELECTOR, '.person[data-kind="resident"].active'):
+                key = b.get_attribute("data-person") or ""
+                if key not in keys:
+                    return key
+            return False
+
+        key = str(self.wait(new_key, "no new resident"))
+        self.wait(lambda d: d.find_element(By.ID, "layout").get_attribute("data-view") == "chat",
+                  "new resident's chat did not open")
+        return key
+
+    def unread(self, key: str) -> str:
+        badges = self.person_button(key).find_elements(By.CLASS_NAME, "badge")
+        return badges[0].text if badges else ""
+
+    # -- messages ------------------------------------------------------------------------
+
+    def bubbles(self, side: str = "bot") -> list[WebElement]:
+        return self.driver.find_elements(By.CSS_SELECTOR, f'#messages .msg[data-from="{side}"]')
+
+    def texts(self, side: str = "bot") -> list[str]:
+        return [b.find_element(By.CSS_SELECTOR, ".bubble").text for b in self.bubbles(side)]
+
+    def last_id(self) -> int:
+        ids = [int(m.get_attribute("data-id") or 0)
+               for m in self.driver.find_elements(By.CSS_SELECTOR, "#messages .msg")]
+        return max(ids, default=0)
+
+    def wait_for_bot(self, contains: str, after: int = 0, timeout: float = WAIT) -> WebElement:
+        """The first bot message newer than `after` whose text contains `contains`."""
+        def found(d: WebDriver) -> WebElement | bool:
+            for message in self.bubbles("bot"):
+                if int(message.get_attribute("data-id") or 0) > after and contains in (
+                        message.find_element(By.CSS_SELECTOR, ".bubble").text):
+                    return message
+            return False
+
+        return self.wait(found, f"no bot message containing {contains!r}; have {self.texts()}",
+                         timeout)
+
+    def send_text(self, text: str, reply_to: WebElement | None = None) -> int:
+        """Type and send; returns the id of the last message before sending."""
+        before = self.last_id()
+        if reply_to is not None:
+            reply_to.find_element(By.CLASS_NAME, "reply-btn").click()
+            self.wait(lambda d: d.find_element(By.ID, "replying").is_displayed(),
+                      "reply bar did not appear")
+        box = self.driver.find_element(By.ID, "text")
+        box.clear()
+        box.send_keys(text)
+        self.driver.find_element(By.ID, "send").click()
+        self.wait(lambda d: text in self.texts("user")[-1:][0] if self.texts("user") else False,
+                  f"sent text {text!r} did not appear")
+        assert not self.driver.find_element(By.ID, "replying").is_displayed()
+        return before
+
+    def command(self, name: str) -> int:
+        """Pick a command from the bot's command menu (the "/" button)."""
+        before = self.last_id()
+        self.driver.find_element(By.ID, "cmd-btn").click()
+        item = self.wait(lambda d: d.find_element(By.CSS_SELECTOR,
+                                                  f'.cmd-item[data-command="{name}"]'),
+                         f"/{name} is not in the command menu")
+        item.click()
+        return before
+
+    def press(self, label: str, message: WebElement | None = None) -> int:
+        """Press the inline button whose label contains `label` (on `message`, else the last
+        bot message that has one)."""
+        before = self.last_id()
+        scopes = [message] if message is not None else list(reversed(self.bubbles("bot")))
+        for scope in scopes:
+            for button in scope.find_elements(By.CLASS_NAME, "inline-btn"):
+                if label in button.text:
+                    button.click()
+                    return before
+        raise AssertionError(f"no inline button {label!r}")
+
+    def keyboard(self) -> list[str]:
+        return [b.text for b in self.driver.find_elements(By.CSS_SELECTOR, "#keyboard .kb-btn")]
+
+    def press_key(self, label: str) -> int:
+        """Press a reply-keyboard button (text, or share contact/location)."""
+        before = self.last_id()
+        for button in self.driver.find_elements(By.CSS_SELECTOR, "#keyboard .kb-btn"):
+            if label in button.text:
+                button.click()
+                return before
+        raise AssertionError(f"no keyboard button {label!r} in {self.keyboard()}")
+
+    def share_location(self) -> int:
+        before = self.last_id()
+        self.driver.find_element(By.ID, "attach-btn").click()
+        self.driver.find_element(By.ID, "attach-location").click()
+        self.wait(lambda d: self.last_id() > before, "location was not sent")
+        return before
+
+    def attach_photo(self, path: Path) -> int:
+        """The 📎 → photo path, with the file chooser answered by Selenium."""
+        before = self.last_id()
+        chooser = self.driver.find_element(By.ID, "photo-input")
+        self.driver.execute_script("arguments[0].hidden = false", chooser)
+        chooser.send_keys(str(path))
+        self.driver.execute_script("arguments[0].hidden = true", chooser)
+        self.wait(lambda d: d.find_elements(
+            By.CSS_SELECTOR, f'.msg[data-from="user"][data-id="{before + 1}"] img.photo'),
+            "photo did not appear")
+        self.wait(lambda d: d.execute_script(
+            "const i = document.querySelector('.msg[data-from=user] img.photo:last-of-type');"
+            "return i && i.complete && i.naturalWidth > 0"), "photo did not load")
+        return before
+
+    # -- clock and artifacts -------------------------------------------------------------
+
+    def advance_clock(self, hours: int) -> str:
+        old = self.driver.find_element(By.ID, "clock-now").text
+        self.driver.find_element(By.CSS_SELECTOR, f'#clock-buttons [data-hours="{hours}"]').click()
+        self.wait(lambda d: d.find_element(By.ID, "clock-now").text != old,
+                  "clock did not move")
+        return str(self.driver.find_element(By.ID, "clock-now").text)
+
+    def screenshot(self, name: str, width: int, height: int) -> Path:
+        self.driver.set_window_size(width, height)
+        self.driver.execute_script("document.getElementById('messages').scrollTop = 1e9")
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / name
+        assert self.driver.save_screenshot(str(path))
+        return path
+
+
+def test_resident_and_staff_in_a_real_browser(server: ServerThread, driver: WebDriver) -> None:
+    page = SandboxPage(driver, server.url)
+    page.open()
+    html = driver.find_element(By.TAG_NAME, "html")
+    assert html.get_attribute("dir") == "rtl" and html.get_attribute("lang") == "fa"
+    people = driver.find_elements(By.CSS_SELECTOR, ".person")
+    assert [p.get_attribute("data-kind") for p in people] == [
+        "resident", "mayor", "staff", "staff", "staff", "staff", "supervisor", "admin", "group"]
+
+    # The resident starts the bot from the command menu and gets the Persian welcome.
+    page.switch_to("resident-7001")
+    after = page.command("start")
+    welcome = page.wait_for_bot("۷۲ ساعت", after)
+    assert "زهرا" in welcome.text
+    page.wait(lambda d: "📝 درخواست جدید" in page.keyboard(), "main menu keyboard missing")
+
+    # Markup typed by a resident is shown as text and never runs.
+    typed = '<img src=x onerror="document.body.dataset.pwned=1"><b>سلام</b>'
+    after = page.send_text(typed)
+    assert page.texts("user")[-1].startswith(typed)
+    assert not driver.find_elements(By.CSS_SELECTOR, "#messages .msg[data-from=user] .text img")
+    assert driver.find_element(By.TAG_NAME, "body").get_attribute("data-pwned") is None
+    page.wait_for_bot("درخواست جدید", after)          # the bot's "I did not understand" help
+
+    # /language -> English: the same message is edited in place, then a new menu arrives.
+    after = page.command("language")
+    menu = page.wait_for_bot("زبان", after)
+    menu_id = menu.get_attribute("data-id")
+    page.press("English", menu)
+    page.wait(lambda d: d.find_element(By.CSS_SELECTOR, f'.msg[data-id="{menu_id}"] .bubble')
+              .text.startswith("Language set to English."), "language message was not edited")
+    assert "ویرایش‌شده" in driver.find_element(By.CSS_SELECTOR, f'.msg[data-id="{menu_id}"]').text
+    page.wait_for_bot("Main menu:", after)
+    page.wait(lambda d: "📝 New request" in page.keyboard(), "English keyboard missing")
+
+    # Reply to a message.
+    after = page.send_text("thanks", reply_to=welcome)
+    assert driver.find_elements(By.CSS_SELECTOR, "#messages .msg[data-from=user] .quote")
+    page.wait_for_bot("New request", after)
+
+    # Share a (sample) location and attach a photo from the 📎 menu.
+    after = page.share_location()
+    assert "📍" in page.texts("user")[-1]
+    page.wait_for_bot("", after)
+    png = server_tmp(server) / "hole.png"
+    png.write_bytes(PNG)
+    after = page.attach_photo(png)
+    page.wait_for_bot("", after)
+
+    # A staff member of the Welfare house sees the staff help; then back to the resident,
+    # whose conversation is still there.
+    page.switch_to("staff-welfare")
+    assert page.texts("bot") == []
+    after = page.send_text("/help")
+    page.wait_for_bot("/queue", after)
+    staff_screen = page.texts("bot")
+
+    # Live updates: the clock panel runs the bot's sweep, which messages the resident while
+    # the visitor looks at the staff chat (unread badge), and the chat shows it on opening.
+    sandbox = server.sandbox
+    assert sandbox.app is not None
+    deps = deps_of(sandbox.app)
+
+    async def sla_sweep() -> None:
+        async with deps.db.tx() as conn:
+            await notify(conn, deps, 7001, key="browser-reminder", kind="reminder",
+                         render=lambda tr: tr._("Main menu:") + " ⏰")
+
+    deps.extras[SLA_SWEEP_KEY] = sla_sweep
+    before_clock = driver.find_element(By.ID, "clock-now").text
+    assert any("۰" <= c <= "۹" for c in before_clock)   # Persian digits, Jalali date
+    page.advance_clock(24)
+    assert "۲۴" in driver.find_element(By.ID, "clock-offset").text
+    page.wait(lambda d: page.unread("resident-7001") == "۱", "no unread badge for the resident")
+    assert page.texts("bot") == staff_screen            # the staff chat did not change
+    page.switch_to("resident-7001")
+    page.wait_for_bot("⏰")
+    assert page.texts("bot")[0].startswith("سلام زهرا")
+
+    # And while looking at the resident's chat, a new message appears without a reload.
+    shown = len(page.bubbles("bot"))
+    server.call(_notify_later(deps, "browser-live"))
+    page.wait(lambda d: len(page.bubbles("bot")) == shown + 1, "live message did not appear")
+
+    desktop = page.screenshot("sandbox.png", 1280, 860)
+    phone = page.screenshot("sandbox-360.png", 360, 740)
+    assert desktop.stat().st_size > 10_000 and phone.stat().st_size > 10_000
+    # On a 360 px phone: one pane at a time, nothing wider than the screen.
+    no_sideways_scroll = "return document.documentElement.scrollWidth <= window.innerWidth + 1"
+    assert driver.execute_script(no_sideways_scroll)
+    assert not page.person_button("mayor").is_displayed()
+    driver.find_element(By.ID, "back").click()
+    page.wait(lambda d: page.person_button("mayor").is_displayed(), "people list not shown")
+    page.screenshot("sandbox-360-people.png", 360, 740)
+    assert driver.execute_script(no_sideways_scroll)
+    page.switch_to("mayor")
+    assert driver.find_element(By.ID, "chat-role").text.startswith("شهردار محله")
+    assert page.add_resident() == "resident-7002"
+    after = page.command("start")
+    assert "علی" in page.wait_for_bot("۷۲ ساعت", after).text
+
+
+async def _notify_later(deps: Any, key: str) -> None:
+    async with deps.db.tx() as conn:
+        await notify(conn, deps, 7001, key=key, kind="test", render=lambda tr: tr._("Main menu:"))
