@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -19,4 +20,5 @@ class Deps:
     db: Database
     clock: Clock
     outbox: Outbox
-    extras: dict[str, object] = field(default_factory=dict)
+    # One SLA sweep at a time per process (the periodic job and the sandbox clock panel).
+    sla_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

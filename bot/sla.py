@@ -36,20 +36,11 @@ MAX_BATCHES = 10
 RETRY_BROKEN = timedelta(minutes=5)
 
 
-def _lock(deps: Deps) -> asyncio.Lock:
-    """One sweep at a time per process (the job and a direct call may overlap)."""
-    lock = deps.extras.get("sla_lock")
-    if not isinstance(lock, asyncio.Lock):
-        lock = asyncio.Lock()
-        deps.extras["sla_lock"] = lock
-    return lock
-
-
 async def sweep(deps: Deps) -> int:
     """One tick: handle every ticket whose SLA moment has come. Never raises; returns how many
     tickets were looked at."""
     handled = 0
-    async with _lock(deps):
+    async with deps.sla_lock:
         now = deps.clock.now()
         for _ in range(MAX_BATCHES):
             try:

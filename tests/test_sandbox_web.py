@@ -22,10 +22,11 @@ from bot.app import deps_of
 from bot.config import Settings
 from bot.jalali import format_datetime
 from bot.sandbox import seed
-from bot.sandbox.run import SLA_SWEEP_KEY, Sandbox
+from bot.sandbox.run import Sandbox
 from bot.sandbox.web import make_app
-from bot.services.notify import notify
-from storage import roles_query, updates
+from bot.domain.tickets import Kind
+from bot.services.tickets import Draft, file_ticket
+from storage import places, roles_query, updates
 from storage.base import fetch_value
 
 HEADERS = {"X-Sandbox": "1"}
@@ -227,25 +228,25 @@ async def test_live_events_deliver_a_new_bot_message(page: Page) -> None:
     stream.close()
 
 
-async def test_clock_panel_moves_time_and_runs_the_sweep_hooks(page: Page) -> None:
+async def test_clock_panel_moves_time_and_runs_the_real_sla_sweep(page: Page) -> None:
     sandbox = page.sandbox
     assert sandbox.app is not None and sandbox.emu is not None
     deps = deps_of(sandbox.app)
     hook_times: list[timedelta] = []
-    swept: list[str] = []
 
     async def hook(box: Sandbox) -> None:
         hook_times.append(box.clock.offset)
 
-    async def sla_sweep() -> None:
-        """Stands in for bot/sla.py: a time-driven reminder through the real outbox."""
-        async with deps.db.tx() as conn:
-            await notify(conn, deps, 7001, key=f"test-reminder-{len(swept)}", kind="reminder",
-                         render=lambda tr: tr._("Main menu:"))
-        swept.append(deps.clock.now().isoformat())
-
     sandbox.after_clock_change.append(hook)
-    deps.extras[SLA_SWEEP_KEY] = sla_sweep
+    async with deps.db.read() as conn:
+        hood = await places.neighbourhood_by_code(conn, seed.SAMPLE_NEIGHBOURHOOD)
+        housing = await places.category_by_code(conn, "housing")   # -> Welfare
+    assert hood and housing
+    ticket, _ = await file_ticket(deps, Draft(resident_id=seed.RESIDENT_FIRST, kind=Kind.NEED,
+                                              neighbourhood_id=hood.id,
+                                              category_id=housing.id, text="سقف چکه می‌کند"),
+                                  idem_key="sandbox-clock")
+    deps.outbox.kick()
     before = (await page.get("/api/clock"))["clock"]
     assert before["offset_hours"] == 0
     assert before["fa"] == format_datetime(sandbox.clock.now(), "fa", "Asia/Tehran")
@@ -254,15 +255,22 @@ async def test_clock_panel_moves_time_and_runs_the_sweep_hooks(page: Page) -> No
     after = (await page.post("/api/clock", {"hours": 24}))["clock"]
     assert after["offset_hours"] == 24
     assert after["fa"] != before["fa"] and re.search("[۰-۹]", after["fa"])
-    assert hook_times == [timedelta(hours=24)] and len(swept) == 1
-    # The reminder the sweep queued reaches the resident's chat live, without a reload.
-    event = await read_events(stream, lambda e: e["type"] == "message" and e["chat_id"] == 7001)
-    assert event["message"]["text"] == "منوی اصلی:"
+    after = (await page.post("/api/clock", {"hours": 24}))["clock"]   # 24 h left: reminder
+    assert hook_times == [timedelta(hours=24), timedelta(hours=48)]
+    staff = seed.STAFF["welfare"]
+    event = await read_events(stream, lambda e: e["type"] == "message"
+                              and e["chat_id"] == staff
+                              and e["message"]["text"].startswith("⏰"))
+    assert ticket.code in event["message"]["text"]
     assert event["message"]["date"] >= int(deps.clock.now().timestamp()) - 5
-    stream.close()
 
-    await page.post("/api/clock", {"hours": 72})
-    assert sandbox.clock.offset == timedelta(hours=96) and len(swept) == 2
+    await page.post("/api/clock", {"hours": 72})                       # deadline passed
+    resident = await read_events(stream, lambda e: e["type"] == "message"
+                                 and e["chat_id"] == seed.RESIDENT_FIRST
+                                 and ticket.code in e["message"]["text"])
+    assert resident["message"]["text"]
+    stream.close()
+    assert sandbox.clock.offset == timedelta(hours=120)
     await page.post("/api/clock", {"hours": 5}, 400)
     await page.post("/api/clock", {"hours": "24"}, 400)
 

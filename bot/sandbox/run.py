@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -21,6 +20,7 @@ from telegram.ext import Application
 from bot.app import SANDBOX_TOKEN, build_application, deps_of, start_app, stop_app
 from bot.clock import OffsetClock
 from bot.config import Settings
+from bot import sla
 from bot.sandbox import seed
 from bot.sandbox.emulator import Emulator, EmuUser, JsonDict
 from bot.sandbox.seed import SandboxPerson
@@ -31,9 +31,6 @@ log = logging.getLogger(__name__)
 App = Application[Any, Any, Any, Any, Any, Any]
 ClockHook = Callable[["Sandbox"], Awaitable[None]]
 
-# Key in Deps.extras under which the bot may register its SLA sweep (a zero-argument callable,
-# sync or async). The sandbox calls it right after the visitor moves the clock forward.
-SLA_SWEEP_KEY = "sla_sweep"
 
 
 class Sandbox:
@@ -164,11 +161,8 @@ class Sandbox:
             self.clock.advance(delta)
             for hook in list(self.after_clock_change):
                 await hook(self)
-            sweep = deps_of(app).extras.get(SLA_SWEEP_KEY)
-            if callable(sweep):
-                result = sweep()
-                if inspect.isawaitable(result):
-                    await result
+            # The same sweep the periodic job runs: reminders and escalations show at once.
+            await sla.sweep(deps_of(app))
             deps_of(app).outbox.kick()
         self._broadcast({"type": "clock"})
 
