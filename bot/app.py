@@ -28,7 +28,7 @@ from bot.deps import Deps
 from bot.i18n import N_, translator
 from bot.outbox import Outbox
 from bot.services.reference import load_reference
-from handlers import common, errors, fallback, start
+from handlers import common, errors, fallback, resident_new, resident_track, start
 from storage.db import Database
 from storage.persistence import SQLitePersistence
 
@@ -51,9 +51,9 @@ COMMANDS: list[tuple[str, str]] = [
 ]
 
 
-def feature_handlers() -> Handlers:
+def feature_handlers(settings: Settings) -> Handlers:
     """Feature modules in the order they must be tried (most specific first)."""
-    return [*start.HANDLERS]
+    return [*resident_new.handlers(settings), *resident_track.HANDLERS, *start.HANDLERS]
 
 
 def build_application(settings: Settings, *, clock: Clock | None = None,
@@ -80,7 +80,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
     )
     app.bot_data["deps"] = deps
     app.add_handlers(common.HANDLERS, group=common.GROUP)
-    app.add_handlers([*feature_handlers(), *fallback.HANDLERS], group=0)
+    app.add_handlers(resident_track.PRE_HANDLERS, group=resident_track.PRE_GROUP)
+    app.add_handlers([*feature_handlers(settings), *fallback.HANDLERS], group=0)
     app.add_error_handler(errors.error_handler)
     return app
 
