@@ -105,10 +105,12 @@ async def on_button(update: Update, context: CustomContext) -> object:
         nid = data.int_arg(0)
         return await picked(update, context, nid) if nid is not None else None
     page = data.int_arg(1) or 0
+    if data.action == "pv":
+        text, markup = await _provinces(context, data.int_arg(0) or 0)
+        await query.edit_message_text(text, reply_markup=markup)
+        return None
     async with context.deps.db.read() as conn:
-        if data.action == "pv":
-            text, markup = await _provinces(context, data.int_arg(0) or 0)
-        elif data.action == "p" and (pid := data.int_arg(0)) is not None:
+        if data.action == "p" and (pid := data.int_arg(0)) is not None:
             province = await places.province(conn, pid)
             cities = await places.cities(conn, pid)
             if province is None:
@@ -151,7 +153,7 @@ async def on_text(update: Update, context: CustomContext) -> object:
     assert message is not None and message.text is not None
     tr = context.tr
     query = message.text.strip()
-    if query in {translator_label for translator_label in _cancel_labels()}:
+    if query in _cancel_labels():
         return await cancel_place(update, context)
     if len(query) < MIN_QUERY or len(query) > 60:
         await message.reply_text(tr._("Please type at least two letters of the "
