@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.domain.tickets import Status
 from storage import people
 from storage import tickets as repo
-from tests.harness import buttons, restart, start_harness, stop_harness
+from tests.harness import Harness, buttons, restart, start_harness, stop_harness
 from tests.resident_steps import (
     CODE_RE,
     TEXT,
@@ -20,7 +20,6 @@ from tests.resident_steps import (
     ticket,
     to_description,
 )
-from tests.harness import Harness
 
 R = 6001
 MAYOR = 6090
@@ -30,20 +29,28 @@ async def test_start_to_tracking_code_in_at_most_eight_steps(h: Harness) -> None
     await add_role(h, MAYOR, "mayor")
     h.user(R, "زهرا")
     steps = 0
-    replies = await h.send(R, "/start n_ISL01"); steps += 1
+    replies = await h.send(R, "/start n_ISL01")
+    steps += 1
     assert "۷۲ ساعت" in replies[0]["text"]
     consent = replies[-1]
     assert "شمارهٔ تلفن" in consent["text"] and "شناسهٔ تلگرام" in consent["text"]
-    kind_msg = (await h.press(R, consent, "موافقم"))[-1]; steps += 1
+    kind_msg = (await h.press(R, consent, "موافقم"))[-1]
+    steps += 1
     assert "قائمیه" in kind_msg["text"]
-    await h.press(R, kind_msg, "نیاز"); steps += 1
-    replies = await h.press(R, current(h, R, kind_msg), "مسکن"); steps += 1
+    await h.press(R, kind_msg, "نیاز")
+    steps += 1
+    replies = await h.press(R, current(h, R, kind_msg), "مسکن")
+    steps += 1
     assert "خانه بهزیستی به آن رسیدگی می‌کند" in current(h, R, kind_msg)["text"]
-    ack = (await h.send(R, TEXT))[-1]; steps += 1
-    await h.press(R, ack, "تمام"); steps += 1
+    ack = (await h.send(R, TEXT))[-1]
+    steps += 1
+    await h.press(R, ack, "تمام")
+    steps += 1
     assert "📞 فرستادن شمارهٔ تلفنم" in h.keyboard(R)
-    summary = (await h.send(R, "➡️ ادامه"))[-1]; steps += 1
-    done = (await h.press(R, summary, "فرستادن"))[-1]; steps += 1
+    summary = (await h.send(R, "➡️ ادامه"))[-1]
+    steps += 1
+    done = (await h.press(R, summary, "فرستادن"))[-1]
+    steps += 1
     assert steps <= 8
     match = CODE_RE.search(done["text"])
     assert match
