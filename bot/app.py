@@ -29,7 +29,17 @@ from bot.i18n import N_, translator
 from bot.outbox import Outbox
 from bot.services.reference import load_reference
 from bot.sla import register_jobs
-from handlers import admin, common, errors, fallback, mayor, staff, start
+from handlers import (
+    admin,
+    common,
+    errors,
+    fallback,
+    mayor,
+    resident_new,
+    resident_track,
+    staff,
+    start,
+)
 from storage.db import Database
 from storage.persistence import SQLitePersistence
 
@@ -52,9 +62,13 @@ COMMANDS: list[tuple[str, str]] = [
 ]
 
 
-def feature_handlers() -> Handlers:
+def feature_handlers(settings: Settings) -> Handlers:
     """Feature modules in the order they must be tried (most specific first)."""
-    return [*admin.HANDLERS, *mayor.HANDLERS, *staff.HANDLERS, *start.HANDLERS]
+    # Role commands first (explicit commands and their own callback namespaces), so staff
+    # commands work even while that person is in a resident form; admin's /start inv_… deep
+    # link must come before the resident conversation's /start entry.
+    return [*admin.HANDLERS, *mayor.HANDLERS, *staff.HANDLERS,
+            *resident_new.handlers(settings), *resident_track.HANDLERS, *start.HANDLERS]
 
 
 def build_application(settings: Settings, *, clock: Clock | None = None,
@@ -81,8 +95,11 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
     )
     app.bot_data["deps"] = deps
     app.add_handlers(common.HANDLERS, group=common.GROUP)
+    # Telegram replies: staff answering a prompt or a ticket card (group -10), then a resident
+    # replying to a relayed message (group -1); each stops the update once it handled it.
     app.add_handlers(staff.PRIORITY_HANDLERS, group=staff.PRIORITY_GROUP)
-    app.add_handlers([*feature_handlers(), *fallback.HANDLERS], group=0)
+    app.add_handlers(resident_track.PRE_HANDLERS, group=resident_track.PRE_GROUP)
+    app.add_handlers([*feature_handlers(settings), *fallback.HANDLERS], group=0)
     app.add_error_handler(errors.error_handler)
     register_jobs(app, deps)
     return app

@@ -9,7 +9,6 @@ escalation happen exactly once per window, also if the process restarts mid-swee
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, time, timedelta
 from typing import Any

@@ -8,7 +8,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot import callbacks
 from bot.config import SUPPORTED_LOCALES
 from bot.context import CustomContext
-from bot.i18n import translator
+from bot.i18n import Translator, translator
 from bot.menus import MenuItem, all_labels, main_menu
 from storage import people
 
@@ -29,10 +29,28 @@ def welcome_text(context: CustomContext) -> str:
     ).format(name=context.person.first_name if context.person else "", hours=hours)
 
 
+def consent_text(context: CustomContext) -> str:
+    return context.tr._(
+        "Before you send a request, please know what we keep:\n"
+        "• your name and Telegram id, so we can answer you;\n"
+        "• what you write and send (text, photos, voice notes, files);\n"
+        "• your phone number only if you choose to share it.\n"
+        "Only your neighbourhood mayor and the staff of the house that handles your "
+        "request see it. Do you agree?")
+
+
+def consent_markup(tr: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        tr._("✅ I agree, send a request"), callback_data=callbacks.build("consent", "yes"))]])
+
+
 async def start(update: Update, context: CustomContext) -> None:
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(welcome_text(context),
-                                              reply_markup=main_menu(context.tr))
+    """Welcome; people who have not agreed yet also get the consent question."""
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(welcome_text(context), reply_markup=main_menu(context.tr))
+    if context.person is not None and context.person.consent_at is None:
+        await message.reply_text(consent_text(context), reply_markup=consent_markup(context.tr))
 
 
 def help_text(context: CustomContext) -> str:

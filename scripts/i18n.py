@@ -4,6 +4,7 @@
                                      # English msgstr = msgid (the source language)
     python scripts/i18n.py missing   # list Persian strings still untranslated (exit 1 if any)
     python scripts/i18n.py fill FILE.json   # set Persian msgstr from {"msgid": "msgstr"}
+                                            # (plurals: {"singular": ["form", ...]})
     python scripts/i18n.py compile   # optional: write .mo files (loaded when newer than .po)
 
 Equivalent pybabel commands are in the README; this script only adds the English fill-in
@@ -70,8 +71,8 @@ def fill(source: Path) -> int:
         catalog = read_po(handle, locale="fa")
     unknown = [k for k in translations if k not in catalog]
     for msgid, text in translations.items():
-        if msgid in catalog:
-            catalog[msgid].string = text
+        if msgid in catalog:   # plural entries: the singular msgid and a list of forms
+            catalog[msgid].string = tuple(text) if isinstance(text, list) else text
     with path.open("wb") as handle:
         write_po(handle, catalog, width=100, omit_header=False)
     for msgid in unknown:

@@ -128,3 +128,9 @@ async def open_by_resident_category(conn: aiosqlite.Connection, resident_id: int
         AND category_id = ? AND status IN {_OPEN_SQL} ORDER BY id DESC""",
         (resident_id, category_id, *_OPEN))
     return to_models(Ticket, rows)
+
+
+async def filed_by_key(conn: aiosqlite.Connection, idem_key: str) -> Ticket | None:
+    """The ticket a draft already became (see services.tickets.file_ticket), if any."""
+    value = await fetch_value(conn, "SELECT value FROM kv WHERE key = ?", (f"filed:{idem_key}",))
+    return None if value is None else await get(conn, int(value))

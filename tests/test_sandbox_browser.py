@@ -26,7 +26,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from bot.app import deps_of
 from bot.config import Settings
-from bot.sandbox.run import SLA_SWEEP_KEY, Sandbox
+from bot.sandbox.run import Sandbox
 from bot.sandbox.web import start_web
 from bot.services.notify import notify
 
@@ -185,7 +185,14 @@ class SandboxPage:
         return self.driver.find_elements(By.CSS_SELECTOR, f'#messages .msg[data-from="{side}"]')
 
     def texts(self, side: str = "bot") -> list[str]:
-        return [b.find_element(By.CSS_SELECTOR, ".bubble").text for b in self.bubbles(side)]
+        """Texts on screen; retried while the page re-renders (elements go stale)."""
+        for _ in range(5):
+            try:
+                return [b.find_element(By.CSS_SELECTOR, ".bubble").text
+                        for b in self.bubbles(side)]
+            except StaleElementReferenceException:
+                continue
+        return []
 
     def last_id(self) -> int:
         ids = [int(m.get_attribute("data-id") or 0)
@@ -201,8 +208,22 @@ class SandboxPage:
                     return message
             return False
 
-        return self.wait(found, f"no bot message containing {contains!r}; have {self.texts()}",
-                         timeout)
+        try:
+            return self.wait(found, f"no bot message containing {contains!r}", timeout)
+        except Exception:
+            print("bot messages on screen:", self.texts())
+            raise
+
+    def message(self, message_id: str) -> WebElement:
+        """The current element of a message (edits re-render it)."""
+        return self.driver.find_element(By.CSS_SELECTOR, f'.msg[data-id="{message_id}"]')
+
+    def wait_for_edit(self, message_id: str, contains: str) -> WebElement:
+        def edited(d: WebDriver) -> WebElement | bool:
+            element = self.message(message_id)
+            return element if contains in element.text else False
+
+        return self.wait(edited, f"message {message_id} never showed {contains!r}")
 
     def send_text(self, text: str, reply_to: WebElement | None = None) -> int:
         """Type and send; returns the id of the last message before sending."""
@@ -351,27 +372,54 @@ def test_resident_and_staff_in_a_real_browser(server: ServerThread, driver: WebD
     page.wait_for_bot("/queue", after)
     staff_screen = page.texts("bot")
 
-    # Live updates: the clock panel runs the bot's sweep, which messages the resident while
-    # the visitor looks at the staff chat (unread badge), and the chat shows it on opening.
-    sandbox = server.sandbox
-    assert sandbox.app is not None
-    deps = deps_of(sandbox.app)
+    # A second resident files a request from a poster's deep link, in Persian, by taps.
+    assert page.add_resident() == "resident-7002"
+    after = page.send_text("/start n_ISL01")
+    consent = page.wait_for_bot("موافق", after)
+    after = page.press("موافقم", consent)
+    form = str(page.wait_for_bot("قائمیه", after).get_attribute("data-id"))
+    page.press("نیاز", page.message(form))
+    page.press("مسکن", page.wait_for_edit(form, "مسکن"))
+    page.wait_for_edit(form, "بهزیستی")            # which house will handle it
+    after = page.send_text("سقف خانه از دیشب چکه می‌کند و آب به اتاق آمده است")
+    page.press("تمام", page.wait_for_bot("", after))
+    page.wait(lambda d: "➡️ ادامه" in page.keyboard(), "optional phone/location step missing")
+    after = page.press_key("➡️ ادامه")
+    summary = page.wait_for_bot("", after)
+    after = page.press("فرستادن", summary)
+    receipt = page.wait_for_bot("کد پیگیری", after)
+    code = next(word for word in receipt.text.replace("«", " ").replace("»", " ").split()
+                if len(word) == 6 and word.isascii() and word.isalnum() and word.isupper())
 
-    async def sla_sweep() -> None:
-        async with deps.db.tx() as conn:
-            await notify(conn, deps, 7001, key="browser-reminder", kind="reminder",
-                         render=lambda tr: tr._("Main menu:") + " ⏰")
-
-    deps.extras[SLA_SWEEP_KEY] = sla_sweep
+    # The Welfare staff member is told (unread badge), and the clock panel runs the real SLA
+    # sweep: 48 hours later the 24-hours-left reminder arrives.
+    page.wait(lambda d: page.unread("staff-welfare") != "", "staff were not told")
     before_clock = driver.find_element(By.ID, "clock-now").text
     assert any("۰" <= c <= "۹" for c in before_clock)   # Persian digits, Jalali date
     page.advance_clock(24)
     assert "۲۴" in driver.find_element(By.ID, "clock-offset").text
-    page.wait(lambda d: page.unread("resident-7001") == "۱", "no unread badge for the resident")
-    assert page.texts("bot") == staff_screen            # the staff chat did not change
+    page.advance_clock(24)
+    page.switch_to("staff-welfare")
+    page.wait_for_bot(code)                              # the new-request card
+    try:
+        page.wait_for_bot("⏰")                          # the reminder, with the code
+    except Exception:
+        emu = server.sandbox.emu
+        print("staff chat in the emulator:", emu and [m.get("text") for m in emu.chat(7201)])
+        print("clock:", server.sandbox.clock.now())
+        raise
+    assert staff_screen[0] in page.texts("bot")[0]
+
+    # Staff answers with one command; the resident sees the answer arrive live.
+    after = page.send_text(f"/reply {code} فردا ساعت ۱۰ همکار ما برای بازدید می‌آید")
+    page.wait_for_bot(code, after)
+    page.wait(lambda d: page.unread("resident-7002") != "", "the resident got no message")
+    page.switch_to("resident-7002")
+    page.wait_for_bot("فردا ساعت ۱۰ همکار ما برای بازدید می‌آید")
+    page.screenshot("sandbox-answer.png", 1280, 860)
     page.switch_to("resident-7001")
-    page.wait_for_bot("⏰")
-    assert page.texts("bot")[0].startswith("سلام زهرا")
+    deps = deps_of(server.sandbox.app) if server.sandbox.app else None
+    assert deps is not None
 
     # And while looking at the resident's chat, a new message appears without a reload.
     shown = len(page.bubbles("bot"))
@@ -391,9 +439,9 @@ def test_resident_and_staff_in_a_real_browser(server: ServerThread, driver: WebD
     assert driver.execute_script(no_sideways_scroll)
     page.switch_to("mayor")
     assert driver.find_element(By.ID, "chat-role").text.startswith("شهردار محله")
-    assert page.add_resident() == "resident-7002"
+    assert page.add_resident() == "resident-7003"
     after = page.command("start")
-    assert "علی" in page.wait_for_bot("۷۲ ساعت", after).text
+    assert "مریم" in page.wait_for_bot("۷۲ ساعت", after).text
 
 
 async def _notify_later(deps: Any, key: str) -> None:

@@ -20,11 +20,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import deps_of
 from bot.config import Settings
+from bot.domain.tickets import Kind
 from bot.jalali import format_datetime
 from bot.sandbox import seed
 from bot.sandbox.run import Sandbox
 from bot.sandbox.web import make_app
-from bot.domain.tickets import Kind
 from bot.services.tickets import Draft, file_ticket
 from storage import places, roles_query, updates
 from storage.base import fetch_value
@@ -60,14 +60,16 @@ class Page:
     async def act(self, key: str, **body: Any) -> Any:
         return await self.post("/api/act", {"key": key, **body})
 
-    async def say(self, key: str, text: str, **extra: Any) -> dict[str, Any]:
-        """Send text and wait for the bot's first answer in that chat."""
+    async def say(self, key: str, text: str, *, contains: str = "", **extra: Any
+                  ) -> dict[str, Any]:
+        """Send text and wait for the bot's first answer in that chat (containing `contains`)."""
         chat_id = self.sandbox.person(key).chat_id
         emu = self.sandbox.emu
         assert emu is not None
         before = max((m["message_id"] for m in emu.chat(chat_id)), default=0)
         await self.act(key, action="text", text=text, **extra)
-        return await emu.wait_for_message(chat_id, after=before, timeout=10)
+        return await emu.wait_for_message(chat_id, lambda m: contains in m.get("text", ""),
+                                          after=before, timeout=10)
 
 
 @pytest.fixture
@@ -161,7 +163,7 @@ async def test_buttons_edits_reply_contact_location_and_photo(page: Page) -> Non
     chat = await page.get(f"/api/chat?key={RESIDENT}")
     labels = [b["text"] for row in chat["keyboard"]["keyboard"] for b in row]
     assert "📝 درخواست جدید" in labels
-    menu = await page.say(RESIDENT, "/language")
+    menu = await page.say(RESIDENT, "/language", contains="زبان")
     english = next(b["callback_data"] for row in menu["reply_markup"]["inline_keyboard"]
                    for b in row if b["text"] == "English")
     await page.act(RESIDENT, action="press", message_id=menu["message_id"], data=english)

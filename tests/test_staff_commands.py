@@ -66,7 +66,7 @@ async def test_take_reply_ask_note_close_reopen_by_command(h: Harness) -> None:
     closing = h.last(RESIDENT)
     assert "تعمیر سقف انجام شد" in closing["text"]
     labels = [data for _, data in buttons(closing)]
-    assert f"rate:stars:{ticket.id}:5" in labels and f"rate:unresolved:{ticket.id}" in labels
+    assert f"rate:s:{ticket.id}:5" in labels and f"rate:bad:{ticket.id}" in labels
 
     again = await h.send(STAFF, f"/close {code} resolved دوباره")
     assert "بسته" in texts(again)                       # not allowed when closed

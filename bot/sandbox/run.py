@@ -17,10 +17,10 @@ from typing import Any
 
 from telegram.ext import Application
 
+from bot import sla
 from bot.app import SANDBOX_TOKEN, build_application, deps_of, start_app, stop_app
 from bot.clock import OffsetClock
 from bot.config import Settings
-from bot import sla
 from bot.sandbox import seed
 from bot.sandbox.emulator import Emulator, EmuUser, JsonDict
 from bot.sandbox.seed import SandboxPerson

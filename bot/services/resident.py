@@ -1,22 +1,237 @@
-"""Resident-side helpers shared with staff services (the full module lives on the resident
-branch; this copy holds only what closing a ticket needs)."""
+"""What a resident can do with their requests, and what they are told about them.
+
+Handlers call these inside `deps.db.tx()`; every message to someone else (staff, the
+resident when staff acted) goes through the outbox in the same transaction.
+"""
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+from typing import Any
+
+import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
+from bot.deps import Deps
+from bot.domain import sla
+from bot.domain.text import best_matches
+from bot.domain.tickets import Action, CloseReason, Status, allowed
 from bot.i18n import Translator
-from storage.models import Ticket
+from bot.jalali import format_datetime
+from bot.labels import status_label
+from bot.services.notify import notify
+from bot.services.tickets import Actor, AttachmentIn, announce, apply
+from storage import places, roles_query
+from storage import tickets as repo
+from storage.models import Neighbourhood, Ticket
 
+RATE = "rate"
+
+
+class ResidentError(Exception):
+    """The action is not possible now; `key` says why (the handler picks the message)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+async def owned_ticket(conn: aiosqlite.Connection, ticket_id: int, resident_id: int
+                       ) -> Ticket | None:
+    """A ticket only if it belongs to this resident: others' tickets look like missing ones."""
+    ticket = await repo.get(conn, ticket_id)
+    return ticket if ticket is not None and ticket.resident_id == resident_id else None
+
+
+async def owned_by_code(conn: aiosqlite.Connection, code: str, resident_id: int
+                        ) -> Ticket | None:
+    ticket = await repo.by_code(conn, code)
+    return ticket if ticket is not None and ticket.resident_id == resident_id else None
+
+
+# ------------------------------------------------------------------ finding a neighbourhood
+
+async def search_neighbourhoods(conn: aiosqlite.Connection, query: str, limit: int = 8
+                                ) -> list[Neighbourhood]:
+    keys = await places.neighbourhood_search_keys(conn)
+    found = []
+    for nid, _score in best_matches(query, keys, limit=limit):
+        item = await places.neighbourhood(conn, nid)
+        if item is not None:
+            found.append(item)
+    return found
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance; plenty precise for 'which neighbourhood is near me'."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
+
+
+async def nearest_neighbourhoods(conn: aiosqlite.Connection, lat: float, lon: float,
+                                 limit: int = 5) -> list[tuple[Neighbourhood, float]]:
+    items = await places.neighbourhoods_with_coordinates(conn)
+    ranked = sorted(((n, _km(lat, lon, n.lat or 0.0, n.lon or 0.0)) for n in items),
+                    key=lambda pair: pair[1])
+    return ranked[:limit]
+
+
+# ------------------------------------------------------------------ follow-ups and withdraw
+
+async def _staff_chats(conn: aiosqlite.Connection, ticket: Ticket) -> list[int]:
+    """Whoever works on the ticket: its assignee, else the house staff and groups of the area."""
+    if ticket.assignee_id is not None:
+        return [ticket.assignee_id]
+    staff = await roles_query.people_with_role(conn, "staff", ticket.neighbourhood_id,
+                                               ticket.house_id)
+    groups = await roles_query.bound_groups(conn, ticket.house_id, ticket.neighbourhood_id)
+    return list(dict.fromkeys([*staff, *groups]))
+
+
+async def add_resident_message(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket,
+                               resident_id: int, body: str,
+                               attachments: list[AttachmentIn]) -> Ticket:
+    """A follow-up or an answer from the resident. Answering a question resumes the clock."""
+    if not allowed(ticket.status, Action.RESIDENT_MESSAGE):
+        raise ResidentError("closed")
+    changes: dict[str, Any] = {}
+    if ticket.status is Status.AWAITING_RESIDENT:
+        changes = sla.on_resume(ticket.paused_at, ticket.due_at, ticket.first_response_at,
+                                deps.settings.reminder_hours, deps.clock.now())
+    updated, event_id = await apply(conn, deps, ticket, Action.RESIDENT_MESSAGE,
+                                    Actor(resident_id, "resident"), body=body,
+                                    details={"attachments": len(attachments)}, **changes)
+    for item in attachments:
+        await repo.add_attachment(conn, ticket_id=ticket.id, event_id=event_id, kind=item.kind,
+                                  file_id=item.file_id, file_unique_id=item.file_unique_id,
+                                  caption=item.caption, now=deps.clock.now())
+
+    def render(tr: Translator) -> str:
+        text = tr._("💬 New message from the resident on request {code}:\n{body}").format(
+            code=updated.code, body=body)
+        if attachments:
+            text += "\n" + tr.ngettext("({n} attachment)", "({n} attachments)",
+                                       len(attachments)).format(n=tr.digits(len(attachments)))
+        return text
+
+    for chat_id in await _staff_chats(conn, updated):
+        await notify(conn, deps, chat_id, key=f"followup:{event_id}:{chat_id}",
+                     kind="followup", render=render, ticket_id=updated.id)
+    return updated
+
+
+async def withdraw(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket,
+                   resident_id: int) -> Ticket:
+    if not allowed(ticket.status, Action.WITHDRAW):
+        raise ResidentError("closed")
+    changes: dict[str, Any] = sla.on_close(deps.clock.now())
+    updated, event_id = await apply(conn, deps, ticket, Action.WITHDRAW,
+                                    Actor(resident_id, "resident"),
+                                    close_reason=CloseReason.WITHDRAWN, **changes)
+
+    def render(tr: Translator) -> str:
+        return tr._("↩️ The resident withdrew request {code}. Nothing more to do.").format(
+            code=updated.code)
+
+    for chat_id in await _staff_chats(conn, updated):
+        await notify(conn, deps, chat_id, key=f"withdraw:{event_id}:{chat_id}",
+                     kind="withdraw", render=render, ticket_id=updated.id)
+    return updated
+
+
+# ------------------------------------------------------------------ after closure
 
 def closure_markup(tr: Translator, ticket: Ticket) -> InlineKeyboardMarkup:
-    """Stars to rate the answer, and a way to say the problem is not solved (reopen)."""
-    stars = [InlineKeyboardButton("⭐" * n, callback_data=callbacks.build("rate", "stars",
-                                                                          ticket.id, n))
+    """Stars 1-5 and "not resolved"; the staff side attaches it to the closing message."""
+    stars = [InlineKeyboardButton(tr.digits(n) + "⭐",
+                                  callback_data=callbacks.build(RATE, "s", ticket.id, n))
              for n in range(1, 6)]
     return InlineKeyboardMarkup([
-        stars[:3], stars[3:],
-        [InlineKeyboardButton(tr._("🔁 Not resolved"),
-                              callback_data=callbacks.build("rate", "unresolved", ticket.id))],
+        stars,
+        [InlineKeyboardButton(tr._("❌ Not resolved"),
+                              callback_data=callbacks.build(RATE, "bad", ticket.id))],
     ])
+
+
+def closure_prompt_markup(tr: Translator, ticket: Ticket) -> InlineKeyboardMarkup:
+    return closure_markup(tr, ticket)
+
+
+def can_reopen(deps: Deps, ticket: Ticket) -> bool:
+    if ticket.status is not Status.CLOSED or ticket.close_reason in (
+            CloseReason.WITHDRAWN, CloseReason.DUPLICATE):
+        return False
+    closed = ticket.closed_at or ticket.updated_at
+    return deps.clock.now() - closed <= timedelta(days=deps.settings.reopen_days)
+
+
+async def rate(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, resident_id: int,
+               stars: int) -> Ticket:
+    if ticket.status is not Status.CLOSED:
+        raise ResidentError("not_closed")
+    if ticket.rating is not None:
+        raise ResidentError("rated")
+    if not 1 <= stars <= 5:
+        raise ResidentError("bad")
+    updated, _ = await apply(conn, deps, ticket, Action.RATE, Actor(resident_id, "resident"),
+                             details={"rating": stars}, rating=stars)
+    return updated
+
+
+async def rate_comment(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket,
+                       resident_id: int, comment: str) -> Ticket:
+    updated, _ = await apply(conn, deps, ticket, Action.RATE, Actor(resident_id, "resident"),
+                             body=comment, details={"comment": True},
+                             rating_comment=comment)
+    return updated
+
+
+async def reopen(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, resident_id: int,
+                 reason: str) -> Ticket:
+    """Not resolved: same house, a fresh window, and the staff are told why."""
+    if not can_reopen(deps, ticket):
+        raise ResidentError("too_late")
+    changes: dict[str, Any] = sla.on_reopen(ticket.window_no, deps.settings.response_window_hours,
+                            deps.settings.reminder_hours, deps.clock.now())
+    updated, _ = await apply(conn, deps, ticket, Action.REOPEN, Actor(resident_id, "resident"),
+                             body=reason, reopen_count=ticket.reopen_count + 1, **changes)
+    await announce(conn, deps, updated, reason="reopen")
+    return updated
+
+
+# ------------------------------------------------------------------ telling the resident
+
+async def tell_resident(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, event_id: int,
+                        *, body: str | None = None) -> None:
+    """One message to the resident about a change staff made (status, reply, question,
+    closing). Replying to it in Telegram attaches the reply to the ticket. A closed ticket
+    comes with the rating / "not resolved" buttons."""
+
+    def render(tr: Translator) -> str:
+        lines = [tr._("📬 Update on your request {code}").format(code=ticket.code),
+                 tr._("Status: {status}").format(
+                     status=status_label(tr, ticket.status, ticket.close_reason))]
+        if body:
+            lines.append(tr._("Message: {body}").format(body=body))
+        if ticket.status is Status.AWAITING_RESIDENT:
+            lines.append(tr._("To answer, reply to this message."))
+        elif ticket.status is Status.CLOSED and ticket.close_reason is not CloseReason.WITHDRAWN:
+            lines.append(tr._("How was the answer? Rate it, or press «Not resolved» if the "
+                              "problem is still there."))
+        elif ticket.is_open:
+            lines.append(tr._("Answer due: {due}").format(
+                due=format_datetime(ticket.due_at, tr.locale, deps.settings.timezone)))
+        return "\n".join(lines)
+
+    def markup(tr: Translator) -> InlineKeyboardMarkup | None:
+        if ticket.status is Status.CLOSED and ticket.close_reason is not CloseReason.WITHDRAWN \
+                and ticket.rating is None:
+            return closure_markup(tr, ticket)
+        return None
+
+    await notify(conn, deps, ticket.resident_id, key=f"resident:{event_id}", kind="update",
+                 render=render, ticket_id=ticket.id, markup=markup)
