@@ -12,12 +12,13 @@ from storage.models import Ticket
 
 
 def sla_badge(tr: Translator, ticket: Ticket, now: datetime) -> str:
-    """One short line; closed tickets have no badge (empty string)."""
+    """One short line for cards and /queue lines."""
     if ticket.status is Status.CLOSED:
-        return ""
+        return tr._("closed")
     state, amount = describe(ticket.due_at, now, ticket.paused_at, ticket.first_response_at)
     if state is SlaState.ANSWERED:
-        return tr._("✅ answered")
+        met = ticket.first_response_at is not None and ticket.first_response_at <= ticket.due_at
+        return tr._("✅ answered in time") if met else tr._("⚠️ answered late")
     if state is SlaState.PAUSED:
         return tr._("⏸ paused, waiting for the resident ({left} left)").format(
             left=format_duration(amount, tr.locale))

@@ -60,7 +60,7 @@ async def test_inbox_reroute_with_reason_by_buttons(h: Harness) -> None:
     await team(h)
     ticket = await file(h)
     inbox = (await h.send(MAYOR, "/inbox"))[0]
-    assert ticket.code in inbox["text"] and "مانده" in inbox["text"]
+    assert ticket.code in inbox["text"] and "تا مهلت پاسخ" in inbox["text"]
     card = (await h.press(MAYOR, inbox, ticket.code))[0]
     assert "09" not in card["text"]
     houses = (await h.press(MAYOR, card, "تغییر خانه"))[0]

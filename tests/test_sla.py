@@ -219,7 +219,7 @@ async def test_public_answer_stops_the_clock(h: Harness) -> None:
                                       current.first_response_at, h.clock.now()))
     await tick(h, 200 * H)
     assert count(h, STAFF, "⏰") == 0 and count(h, MAYOR, "🚨") == 0
-    assert sla_badge(translator("en"), answered, h.clock.now()) == "✅ answered"
+    assert sla_badge(translator("en"), answered, h.clock.now()) == "✅ answered in time"
 
 
 async def test_daily_digest_per_mayor_and_house_team(hs: Harness) -> None:

@@ -14,7 +14,7 @@ async def test_announcement_buttons_show_and_take(h: Harness) -> None:
     assert ticket.code in announcement["text"]
     card = await h.press(STAFF, announcement, "نمایش")
     assert ticket.code in card[0]["text"] and "سقف خانه" in card[0]["text"]
-    assert "مانده" in card[0]["text"]            # "due in ..." SLA state, in Persian
+    assert "تا مهلت پاسخ" in card[0]["text"]            # "due in ..." SLA state, in Persian
     taken = await h.press(STAFF, announcement, "برمی")
     assert ticket.code in texts(taken)
     fresh = await reload(h, ticket)
@@ -180,7 +180,7 @@ async def test_queue_filters_pagination_and_overdue(h: Harness) -> None:
     h.clock.advance(timedelta(hours=75))
     overdue = texts(await h.send(STAFF, "/overdue"))
     assert tickets[1].code in overdue and tickets[0].code not in overdue
-    assert "گذشته" in overdue                       # "overdue 3 hours"
+    assert "دیرکرد" in overdue                       # "overdue 3 hours"
 
 
 async def test_resident_cannot_use_staff_commands(h: Harness) -> None:
@@ -191,3 +191,14 @@ async def test_resident_cannot_use_staff_commands(h: Harness) -> None:
         reply = await h.send(RESIDENT, command)
         assert "کارکنان" in texts(reply), command
     assert (await reload(h, ticket)).assignee_id is None
+
+
+async def test_card_warns_when_the_resident_blocked_the_bot(h: Harness) -> None:
+    await team(h)
+    ticket = await file(h)
+    h.emu.block(RESIDENT)
+    await h.send(STAFF, f"/reply {ticket.code} لطفاً مدارک را بیاورید")
+    await h.settle()
+    card = texts(await h.send(STAFF, f"/show {ticket.code}"))
+    assert "ربات را مسدود کرده" in card
+    assert "✅" in card and "در مهلت" in card   # answered within the window

@@ -20,12 +20,13 @@ from bot.domain import sla
 from bot.domain.text import normalize, normalize_tracking_code, to_ascii_digits
 from bot.domain.tickets import Action, CloseReason, Status, TransitionError
 from bot.i18n import N_, Translator
-from bot.jalali import format_datetime, format_duration
+from bot.jalali import format_datetime
 from bot.labels import CLOSE_REASON, kind_label, localized, status_label
 from bot.services.notify import notify
 from bot.services.resident import closure_markup
 from bot.services.roles import Scope
 from bot.services.tickets import Actor, announce, apply
+from bot.sla_text import sla_badge
 from storage import people, places
 from storage import staff_queries as q
 from storage import tickets as repo
@@ -324,20 +325,6 @@ async def expand_template(deps: Deps, scope: Scope, text: str) -> str:
 
 # ---------------------------------------------------------------------------- reading
 
-def sla_state(tr: Translator, ticket: Ticket, now: datetime) -> str:
-    if not ticket.is_open:
-        return tr._("closed")
-    if ticket.first_response_at is not None:
-        return (tr._("answered in time") if ticket.first_response_at <= ticket.due_at
-                else tr._("answered late"))
-    if ticket.paused_at is not None:
-        return tr._("paused: waiting for the resident")
-    left = ticket.due_at - now
-    if left >= timedelta(0):
-        return tr._("due in {time}").format(time=format_duration(left, tr.locale))
-    return tr._("overdue {time}").format(time=format_duration(left, tr.locale))
-
-
 ACTION_LABEL: dict[str, str] = {
     Action.FILE: N_("filed"), Action.TAKE: N_("took it"), Action.REPLY: N_("answered"),
     Action.ASK: N_("asked"), Action.RESIDENT_MESSAGE: N_("resident wrote"),
@@ -370,7 +357,7 @@ async def card(conn: aiosqlite.Connection, deps: Deps, tr: Translator, scope: Sc
                                                                     cat.name_en)),
         tr._("House: {house}").format(house=localized(tr, house.name_fa, house.name_en)),
         tr._("Filed: {when}").format(when=format_datetime(ticket.created_at, tr.locale, tz)),
-        tr._("Deadline: {state}").format(state=sla_state(tr, ticket, deps.clock.now())),
+        tr._("Deadline: {state}").format(state=sla_badge(tr, ticket, deps.clock.now())),
     ]
     if ticket.assignee_id is not None:
         holder = await people.get(conn, ticket.assignee_id)
@@ -380,6 +367,9 @@ async def card(conn: aiosqlite.Connection, deps: Deps, tr: Translator, scope: Sc
         original = await repo.get(conn, ticket.duplicate_of)
         if original:
             lines.append(tr._("Duplicate of: {code}").format(code=original.code))
+    if await people.is_unreachable(conn, ticket.resident_id):
+        lines.append(tr._("⚠️ The resident has blocked the bot: messages to them are not "
+                          "delivered. Reach them another way."))
     if ticket.phone and _covers(scope.staff_areas, ticket):
         lines.append(tr._("Phone: {phone}").format(phone=ticket.phone))
     lines += ["", ticket.text]
@@ -441,7 +431,7 @@ async def queue_line(deps: Deps, tr: Translator, ticket: Ticket) -> str:
     name = localized(tr, n.name_fa, n.name_en) if n else "?"
     short = ticket.text if len(ticket.text) <= 40 else ticket.text[:40] + "…"
     return (f"{ticket.code} · {status_label(tr, ticket.status)} · {name} · "
-            f"{sla_state(tr, ticket, deps.clock.now())}\n   {short}")
+            f"{sla_badge(tr, ticket, deps.clock.now())}\n   {short}")
 
 
 def phone_variants(text: str) -> list[str] | None:
