@@ -21,7 +21,7 @@ from bot.domain.tickets import Action, CloseReason, Status, allowed
 from bot.i18n import Translator
 from bot.jalali import format_datetime
 from bot.labels import status_label
-from bot.services.notify import notify
+from bot.services.notify import Render, notify
 from bot.services.tickets import Actor, AttachmentIn, announce, apply
 from storage import places, roles_query
 from storage import tickets as repo
@@ -227,11 +227,19 @@ async def tell_resident(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, 
                 due=format_datetime(ticket.due_at, tr.locale, deps.settings.timezone)))
         return "\n".join(lines)
 
-    def markup(tr: Translator) -> InlineKeyboardMarkup | None:
-        if ticket.status is Status.CLOSED and ticket.close_reason is not CloseReason.WITHDRAWN \
-                and ticket.rating is None:
-            return closure_markup(tr, ticket)
-        return None
+    closing = ticket.status is Status.CLOSED and ticket.close_reason is not CloseReason.WITHDRAWN
+    await notify_resident(conn, deps, ticket, event_id, "update", render, closing=closing)
 
-    await notify(conn, deps, ticket.resident_id, key=f"resident:{event_id}", kind="update",
+
+async def notify_resident(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket,
+                          event_id: int, kind: str, render: Render, *,
+                          closing: bool = False) -> None:
+    """The one way a staff change reaches the resident: keyed by the event (exactly once),
+    tagged with the ticket (a Telegram reply to it comes back to this ticket), and with the
+    rating / "not resolved" buttons when the request was closed and is not rated yet."""
+
+    def markup(tr: Translator) -> InlineKeyboardMarkup | None:
+        return closure_markup(tr, ticket) if closing and ticket.rating is None else None
+
+    await notify(conn, deps, ticket.resident_id, key=f"resident:{event_id}", kind=kind,
                  render=render, ticket_id=ticket.id, markup=markup)

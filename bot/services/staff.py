@@ -9,6 +9,7 @@ import csv
 import io
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,8 +23,7 @@ from bot.domain.tickets import Action, CloseReason, Status, TransitionError
 from bot.i18n import N_, Translator
 from bot.jalali import format_datetime
 from bot.labels import CLOSE_REASON, kind_label, localized, status_label
-from bot.services.notify import notify
-from bot.services.resident import closure_markup
+from bot.services.resident import notify_resident
 from bot.services.roles import Scope
 from bot.services.tickets import Actor, announce, apply
 from bot.sla_text import sla_badge
@@ -103,13 +103,6 @@ def _apply_or_refuse(exc: TransitionError) -> Refused:
 
 # ---------------------------------------------------------------------------- resident notes
 
-async def _tell_resident(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, event_id: int,
-                         kind: str, render: Any, *, closing: bool = False) -> None:
-    await notify(conn, deps, ticket.resident_id, key=f"resident:{event_id}", kind=kind,
-                 render=render, ticket_id=ticket.id,
-                 markup=(lambda tr: closure_markup(tr, ticket)) if closing else None)
-
-
 async def _house_name(conn: aiosqlite.Connection, house_id: int) -> tuple[str, str]:
     house = await places.house(conn, house_id)
     assert house is not None
@@ -134,7 +127,7 @@ async def take(deps: Deps, scope: Scope, ref: Ref) -> tuple[Ticket, bool]:
         except TransitionError as exc:
             raise _apply_or_refuse(exc) from None
         code = ticket.code
-        await _tell_resident(conn, deps, ticket, event_id, "status", lambda tr: tr._(
+        await notify_resident(conn, deps, ticket, event_id, "status", lambda tr: tr._(
             "🛠 A staff member is now working on your request {code}.").format(code=code))
         return ticket, True
 
@@ -145,42 +138,41 @@ async def reply(deps: Deps, scope: Scope, ref: Ref, text: str) -> Ticket:
     text = text.strip()
     if not text:
         raise Refused(N_("Please write the text of the answer after the code."))
+    return await _message_resident(
+        deps, scope, ref, Action.REPLY, text,
+        lambda t: sla.on_public_reply(t.first_response_at, deps.clock.now()),
+        N_("💬 Answer to your request {code}:\n\n{text}\n\nTo write back, reply to this "
+           "message."))
+
+
+async def ask(deps: Deps, scope: Scope, ref: Ref, question: str) -> Ticket:
+    """A question to the resident: the 72-hour clock pauses until they answer."""
+    question = question.strip()
+    if not question:
+        raise Refused(N_("Please write the question after the code."))
+    return await _message_resident(
+        deps, scope, ref, Action.ASK, question, lambda _t: sla.on_pause(deps.clock.now()),
+        N_("❓ A question about your request {code}:\n\n{text}\n\nPlease reply to this "
+           "message with your answer."))
+
+
+async def _message_resident(deps: Deps, scope: Scope, ref: Ref, action: Action, text: str,
+                            sla_changes: Callable[[Ticket], dict[str, Any]],
+                            template: str) -> Ticket:
+    """A public staff message (answer or question): whoever writes first owns the ticket."""
     async with deps.db.tx() as conn:
         ticket = await find(conn, scope, ref, need="staff")
-        changes: dict[str, Any] = dict(sla.on_public_reply(ticket.first_response_at,
-                                                           deps.clock.now()))
+        changes: dict[str, Any] = dict(sla_changes(ticket))
         if ticket.assignee_id is None:
             changes["assignee_id"] = scope.person_id
         try:
-            ticket, event_id = await apply(conn, deps, ticket, Action.REPLY, _actor(scope),
+            ticket, event_id = await apply(conn, deps, ticket, action, _actor(scope),
                                            body=text, **changes)
         except TransitionError as exc:
             raise _apply_or_refuse(exc) from None
         code = ticket.code
-        await _tell_resident(conn, deps, ticket, event_id, "reply", lambda tr: tr._(
-            "💬 Answer to your request {code}:\n\n{text}\n\nTo write back, reply to this "
-            "message.").format(code=code, text=text))
-        return ticket
-
-
-async def ask(deps: Deps, scope: Scope, ref: Ref, question: str) -> Ticket:
-    question = question.strip()
-    if not question:
-        raise Refused(N_("Please write the question after the code."))
-    async with deps.db.tx() as conn:
-        ticket = await find(conn, scope, ref, need="staff")
-        changes: dict[str, Any] = dict(sla.on_pause(deps.clock.now()))
-        if ticket.assignee_id is None:
-            changes["assignee_id"] = scope.person_id
-        try:
-            ticket, event_id = await apply(conn, deps, ticket, Action.ASK, _actor(scope),
-                                           body=question, **changes)
-        except TransitionError as exc:
-            raise _apply_or_refuse(exc) from None
-        code = ticket.code
-        await _tell_resident(conn, deps, ticket, event_id, "ask", lambda tr: tr._(
-            "❓ A question about your request {code}:\n\n{text}\n\nPlease reply to this "
-            "message with your answer.").format(code=code, text=question))
+        await notify_resident(conn, deps, ticket, event_id, action.value, lambda tr: tr._(
+            template).format(code=code, text=text))
         return ticket
 
 
@@ -220,7 +212,7 @@ async def move(deps: Deps, scope: Scope, ref: Ref, house_code: str, reason: str,
         except TransitionError as exc:
             raise _apply_or_refuse(exc) from None
         code, new = ticket.code, (house.name_fa, house.name_en)
-        await _tell_resident(conn, deps, ticket, event_id, "status", lambda tr: tr._(
+        await notify_resident(conn, deps, ticket, event_id, "status", lambda tr: tr._(
             "📨 Your request {code} was passed from {old} to {new}, which handles this "
             "kind of request. The deadline stays the same.").format(
                 code=code, old=localized(tr, *old), new=localized(tr, *new)))
@@ -278,7 +270,7 @@ async def close(deps: Deps, scope: Scope, ref: Ref, reason: CloseReason, message
                                      "press «Not resolved»."))
             return "\n".join(lines)
 
-        await _tell_resident(conn, deps, ticket, event_id, "close", render, closing=True)
+        await notify_resident(conn, deps, ticket, event_id, "close", render, closing=True)
         return ticket
 
 
@@ -294,7 +286,7 @@ async def reopen(deps: Deps, scope: Scope, ref: Ref) -> Ticket:
         except TransitionError as exc:
             raise _apply_or_refuse(exc) from None
         code, due = ticket.code, ticket.due_at
-        await _tell_resident(conn, deps, ticket, event_id, "status", lambda tr: tr._(
+        await notify_resident(conn, deps, ticket, event_id, "status", lambda tr: tr._(
             "🔁 Your request {code} was reopened. New answer deadline: {due}.").format(
                 code=code, due=format_datetime(due, tr.locale, settings.timezone)))
         return ticket
