@@ -114,7 +114,7 @@ async def _perform(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, actio
         for chat_id in recipients:
             await notify(conn, deps, chat_id, key=_key(ticket, action, chat_id),
                          kind="sla_escalation", render=render, ticket_id=ticket.id,
-                         markup=lambda tr: ticket_buttons(tr, ticket))
+                         markup=lambda tr: ticket_buttons(tr, ticket, can_take=False))
         hours = deps.settings.response_window_hours
 
         def resident_text(tr: Translator) -> str:
@@ -132,7 +132,7 @@ async def _perform(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, actio
         for chat_id in recipients:
             await notify(conn, deps, chat_id, key=_key(ticket, action, chat_id),
                          kind="sla_escalation", render=render, ticket_id=ticket.id,
-                         markup=lambda tr: ticket_buttons(tr, ticket))
+                         markup=lambda tr: ticket_buttons(tr, ticket, can_take=False))
         return recipients
     raise ValueError(f"unknown SLA action {action}")
 

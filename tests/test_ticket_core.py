@@ -8,7 +8,7 @@ from bot.domain.tickets import Action, Kind, Status, TransitionError
 from bot.services.tickets import SYSTEM, Draft, apply, file_ticket
 from storage import people, places
 from storage import tickets as repo
-from tests.harness import Harness
+from tests.harness import Harness, buttons
 
 RESIDENT = 7001
 MAYOR = 7002
@@ -41,6 +41,8 @@ async def test_file_twice_with_same_key_gives_one_ticket_and_one_announcement(h:
     mayor_messages = h.messages(MAYOR)
     assert len(mayor_messages) == 1
     assert first.code in mayor_messages[0]["text"]
+    # The mayor triages from the card; only house staff get the "Take" button.
+    assert [label for label, _ in buttons(mayor_messages[0])] == ["📄 نمایش"]
 
 
 async def test_apply_checks_the_state_machine_and_records_history(h: Harness) -> None:

@@ -121,13 +121,16 @@ async def get_for_update(conn: aiosqlite.Connection, ticket_id: int) -> Ticket |
     return await repo.get(conn, ticket_id)
 
 
-def ticket_buttons(tr: Translator, ticket: Ticket) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(tr._("📄 Show"), callback_data=callbacks.build("ticket", "show",
-                                                                            ticket.id)),
-        InlineKeyboardButton(tr._("✋ Take"), callback_data=callbacks.build("ticket", "take",
-                                                                            ticket.id)),
-    ]])
+def ticket_buttons(tr: Translator, ticket: Ticket, *, can_take: bool = True
+                   ) -> InlineKeyboardMarkup:
+    """Show (the card, with the actions the reader's role allows) and, for staff, Take."""
+    row = [InlineKeyboardButton(tr._("📄 Show"),
+                                callback_data=callbacks.build("ticket", "show", ticket.id))]
+    if can_take:
+        row.append(InlineKeyboardButton(tr._("✋ Take"),
+                                        callback_data=callbacks.build("ticket", "take",
+                                                                      ticket.id)))
+    return InlineKeyboardMarkup([row])
 
 
 async def announce(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, *, reason: str,
@@ -167,8 +170,13 @@ async def announce(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, *, re
         return "\n".join(lines)
 
     for chat_id in dict.fromkeys(recipients):
+        # Mayors triage (route, mark duplicate) from the card; taking is for house staff.
+        can_take = chat_id in staff or chat_id in groups
+
+        def markup(tr: Translator, can_take: bool = can_take) -> InlineKeyboardMarkup:
+            return ticket_buttons(tr, ticket, can_take=can_take)
+
         await notify(conn, deps, chat_id, key=f"announce:{ticket.id}:{ticket.window_no}:"
                      f"{ticket.house_id}:{reason}{key_suffix}:{chat_id}",
-                     kind="announce", render=render, ticket_id=ticket.id,
-                     markup=lambda tr: ticket_buttons(tr, ticket))
+                     kind="announce", render=render, ticket_id=ticket.id, markup=markup)
     return len(recipients)
