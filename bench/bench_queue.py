@@ -27,6 +27,7 @@ from bot.services import staff as svc
 from bot.services.reference import load_reference
 from bot.services.roles import Scope
 from storage import places
+from storage import tickets as tickets_repo
 from storage.db import Database
 from storage.staff_queries import Area, bulk_insert_tickets, neighbourhood_ids
 
@@ -80,7 +81,10 @@ async def build(db: Database, count: int) -> None:
     print()
 
 
-async def timed(label: str, runs: int, call: object) -> None:
+TARGET_MS = 50.0
+
+
+async def timed(label: str, runs: int, call: object, baseline: float = 0.0) -> float:
     samples = []
     for i in range(runs):
         start = time.perf_counter()
@@ -88,7 +92,10 @@ async def timed(label: str, runs: int, call: object) -> None:
         samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
     p95 = samples[int(len(samples) * 0.95) - 1]
-    print(f"{label:<48} p50 {statistics.median(samples):7.2f} ms   p95 {p95:7.2f} ms")
+    ratio = f"   ×{p95 / baseline:6.1f} baseline   {p95 / TARGET_MS:4.2f} of target" \
+        if baseline else ""
+    print(f"{label:<48} p50 {statistics.median(samples):7.2f} ms   p95 {p95:7.2f} ms{ratio}")
+    return p95
 
 
 async def main() -> None:
@@ -115,6 +122,15 @@ async def main() -> None:
         total = next(iter(await conn.execute_fetchall("SELECT count(*) FROM tickets")))[0]
     assert welfare and n
     print(f"{total:,} tickets")
+    # Baseline in the same run: one primary-key read through the same connection, i.e. the
+    # floor of any query's round trip. Ratios show what the query itself costs on top.
+    ids = [1 + (i * 7919) % total for i in range(args.runs)]
+
+    async def by_id(i: int) -> None:
+        async with db.read() as conn:
+            await tickets_repo.get(conn, ids[i])
+
+    base = await timed("baseline: ticket by primary key", args.runs, by_id)
     staff = Scope(1, "staff", [Area(welfare.id, (n.id,))], [], [welfare.id])
     supervisor = Scope(2, "supervisor", [Area(welfare.id, city)], [], [welfare.id])
     codes = [str(r[0]) for r in sample]
@@ -122,14 +138,14 @@ async def main() -> None:
     for name, scope in (("staff, 1 neighbourhood", staff), ("supervisor, whole city", supervisor)):
         for kind in ("all", "unassigned", "overdue"):
             await timed(f"/queue {kind} ({name})", args.runs,
-                        lambda i, s=scope, k=kind: svc.queue(deps, s, k, i % 5))
+                        lambda i, s=scope, k=kind: svc.queue(deps, s, k, i % 5), base)
         await timed(f"/search text ({name})", args.runs,
                     lambda i, s=scope: svc.search(deps, s, WORDS[i % len(WORDS)] + " "
-                                                  + WORDS[(i * 7) % len(WORDS)]))
+                                                  + WORDS[(i * 7) % len(WORDS)]), base)
         await timed(f"/search code ({name})", args.runs,
-                    lambda i, s=scope: svc.search(deps, s, codes[i % len(codes)]))
+                    lambda i, s=scope: svc.search(deps, s, codes[i % len(codes)]), base)
         await timed(f"/search phone ({name})", args.runs,
-                    lambda i, s=scope: svc.search(deps, s, phones[i % len(phones)]))
+                    lambda i, s=scope: svc.search(deps, s, phones[i % len(phones)]), base)
     await db.close()
 
 
