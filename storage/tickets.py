@@ -134,3 +134,9 @@ async def filed_by_key(conn: aiosqlite.Connection, idem_key: str) -> Ticket | No
     """The ticket a draft already became (see services.tickets.file_ticket), if any."""
     value = await fetch_value(conn, "SELECT value FROM kv WHERE key = ?", (f"filed:{idem_key}",))
     return None if value is None else await get(conn, int(value))
+
+
+async def remember_filed(conn: aiosqlite.Connection, idem_key: str, ticket_id: int) -> None:
+    """Inside the filing transaction: a second confirm of the same draft finds this ticket."""
+    await conn.execute("INSERT INTO kv(key, value) VALUES (?, ?)",
+                       (f"filed:{idem_key}", str(ticket_id)))

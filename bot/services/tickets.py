@@ -24,7 +24,6 @@ from bot.labels import kind_label, localized
 from bot.services.notify import notify
 from storage import places, roles_query
 from storage import tickets as repo
-from storage.base import fetch_value
 from storage.models import Ticket
 
 
@@ -75,12 +74,9 @@ async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str) -> tuple[Ticke
     now = deps.clock.now()
     settings = deps.settings
     async with deps.db.tx() as conn:
-        existing = await fetch_value(conn, "SELECT value FROM kv WHERE key = ?",
-                                     (f"filed:{idem_key}",))
+        existing = await repo.filed_by_key(conn, idem_key)
         if existing is not None:
-            ticket = await repo.get(conn, int(existing))
-            assert ticket is not None
-            return ticket, False
+            return existing, False
         house_id = await places.house_for(conn, draft.neighbourhood_id, draft.category_id)
         due = sla.initial_due(now, settings.response_window_hours)
         ticket = await repo.insert(
@@ -97,8 +93,7 @@ async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str) -> tuple[Ticke
                                       kind=item.kind, file_id=item.file_id,
                                       file_unique_id=item.file_unique_id, caption=item.caption,
                                       now=now)
-        await conn.execute("INSERT INTO kv(key, value) VALUES (?, ?)",
-                           (f"filed:{idem_key}", str(ticket.id)))
+        await repo.remember_filed(conn, idem_key, ticket.id)
         await announce(conn, deps, ticket, reason="new")
     return ticket, True
 
