@@ -22,11 +22,13 @@ from telegram.ext import (
 )
 
 from bot.clock import Clock, SystemClock
+from bot.commands import COMMANDS
 from bot.config import Settings
 from bot.context import CustomContext
 from bot.deps import Deps
-from bot.i18n import N_, translator
+from bot.i18n import translator
 from bot.outbox import Outbox
+from bot.services import admin as admin_svc
 from bot.services.reference import load_reference
 from bot.sla import register_jobs
 from handlers import (
@@ -48,19 +50,6 @@ log = logging.getLogger(__name__)
 SANDBOX_TOKEN = "123456:SANDBOX-TOKEN"
 
 Handlers = list[BaseHandler[Update, CustomContext, None]]
-
-# (command, description) for the Telegram command menu, in every language.
-COMMANDS: list[tuple[str, str]] = [
-    ("start", N_("Start and main menu")),
-    ("new", N_("Send a new request")),
-    ("my", N_("My requests")),
-    ("status", N_("State of a request by its code")),
-    ("neighbourhood", N_("Change my neighbourhood")),
-    ("language", N_("Language / زبان")),
-    ("help", N_("Help")),
-    ("cancel", N_("Stop the current step")),
-]
-
 
 def feature_handlers(settings: Settings) -> Handlers:
     """Feature modules in the order they must be tried (most specific first)."""
@@ -133,6 +122,12 @@ async def _set_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         commands = [BotCommand(name, tr._(text)) for name, text in COMMANDS]
         await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
                                       language_code=language_code)
+    # Role menus are set when a role is granted; refreshed here for roles granted while the
+    # menu definitions were different (an older version) and for configured admins.
+    deps = deps_of(app)
+    for person_id in sorted({*await admin_svc.people_with_roles(deps),
+                             *deps.settings.admin_ids}):
+        await admin_svc.sync_commands(app.bot, deps, person_id)
 
 
 async def start_app(app: Application[Any, Any, Any, Any, Any, Any],

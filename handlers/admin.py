@@ -64,6 +64,7 @@ async def start_invite(update: Update, context: CustomContext) -> None:
     if result is not Consumed.OK:
         await _say(update, context, texts[result])
         return
+    await svc.sync_commands(context.bot, context.deps, user.id, tr.locale)
     message = update.effective_message
     assert message is not None
     await message.reply_text(
@@ -99,6 +100,7 @@ async def cmd_revoke(update: Update, context: CustomContext) -> None:
         await _say(update, context, tr._("There is no active role number {number}.").format(
             number=tr.digits(number)))
         return
+    await svc.sync_commands(context.bot, context.deps, role.person_id)
     await _say(update, context, tr._("Role #{number} was taken away.").format(
         number=tr.digits(number)))
 

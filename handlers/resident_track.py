@@ -122,6 +122,7 @@ async def ticket_view(context: CustomContext, ticket: Ticket
         history = await repo.events(conn, ticket.id, public_only=True)
         category = await places.category(conn, ticket.category_id)
         house = await places.house(conn, ticket.house_id)
+        files = await repo.attachment_count(conn, ticket.id)
     assert category is not None and house is not None
     lines = [
         tr._("Request {code}").format(code=ticket.code),
@@ -134,6 +135,9 @@ async def ticket_view(context: CustomContext, ticket: Ticket
     ]
     if ticket.is_open:
         lines.append(tr._("Answer due: {due}").format(due=_due(context, ticket)))
+    if files:
+        lines.append(tr.ngettext("📎 You attached {n} file", "📎 You attached {n} files",
+                                 files).format(n=tr.digits(files)))
     lines.append("")
     lines.append(tr._("History:"))
     lines.extend(_event_line(context, e) for e in history)

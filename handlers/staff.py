@@ -7,12 +7,14 @@ checked again on every press, so stale or forged data never acts.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
 from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
@@ -41,6 +43,8 @@ from bot.services.staff_ui import (
     ticket_for_message,
 )
 from handlers.fallback import stale_button
+
+log = logging.getLogger(__name__)
 
 MAX_PROMPTS = 20
 MAX_CARDS = 200
@@ -153,9 +157,63 @@ async def do_show(update: Update, context: CustomContext, scope: Scope, ref: Ref
     except NotFound:
         await _say(update, context, not_found_text(context.tr, ref))
         return
+    files = await svc.has_files(context.deps, ticket)
     for part in _chunks(text):
-        sent = await _say(update, context, part, card_buttons(context.tr, scope, ticket))
+        sent = await _say(update, context, part,
+                          card_buttons(context.tr, scope, ticket, files=files))
         _remember_card(context, sent, ticket.id)
+
+
+async def do_files(update: Update, context: CustomContext, scope: Scope, ref: Ref) -> None:
+    """Send the ticket's files and location to the person who asked, in this chat: each with
+    the method of its kind, by Telegram file id (nothing is downloaded)."""
+    tr = context.tr
+    try:
+        ticket, items = await svc.files(context.deps, scope, ref)
+    except NotFound:
+        await _say(update, context, not_found_text(tr, ref))
+        return
+    located = ticket.lat is not None and ticket.lon is not None
+    if not items and not located:
+        await _say(update, context, tr._("Request {code} has no attachments and no "
+                                         "location.").format(code=ticket.code))
+        return
+    await _say(update, context, tr.ngettext(
+        "📎 Request {code}: {n} attachment", "📎 Request {code}: {n} attachments",
+        len(items)).format(code=ticket.code, n=tr.digits(len(items))))
+    chat = update.effective_chat
+    assert chat is not None
+    failed = 0
+    for item in items:
+        try:
+            await _send_file(context, chat.id, item.kind, item.file_id, item.caption)
+        except TelegramError as exc:   # e.g. a file id from another bot token
+            log.warning("attachment %s of ticket %s not sent: %s", item.id, ticket.id, exc)
+            failed += 1
+    if located:
+        assert ticket.lat is not None and ticket.lon is not None
+        await context.bot.send_location(chat.id, latitude=ticket.lat, longitude=ticket.lon)
+    if failed:
+        await _say(update, context, tr.ngettext(
+            "{n} file could not be sent; Telegram no longer has it.",
+            "{n} files could not be sent; Telegram no longer has them.", failed).format(
+            n=tr.digits(failed)))
+
+
+async def _send_file(context: CustomContext, chat_id: int, kind: str, file_id: str,
+                     caption: str | None) -> None:
+    caption = caption[:1024] if caption else None
+    bot = context.bot
+    if kind == "photo":
+        await bot.send_photo(chat_id, photo=file_id, caption=caption)
+    elif kind == "voice":
+        await bot.send_voice(chat_id, voice=file_id, caption=caption)
+    elif kind == "video":
+        await bot.send_video(chat_id, video=file_id, caption=caption)
+    elif kind == "audio":
+        await bot.send_audio(chat_id, audio=file_id, caption=caption)
+    else:
+        await bot.send_document(chat_id, document=file_id, caption=caption)
 
 
 def _chunks(text: str, limit: int = 3900) -> list[str]:
@@ -270,6 +328,7 @@ def _usage(tr: Translator, command: str) -> str:
                       "message"),
         "reopen": tr._("Write the code: /reopen CODE"),
         "search": tr._("Write what to look for: /search text, code or phone number"),
+        "files": tr._("Write the code: /files CODE"),
     }
     return usages[command]
 
@@ -283,6 +342,17 @@ async def cmd_show(update: Update, context: CustomContext) -> None:
         await _say(update, context, _usage(context.tr, "show"))
         return
     await do_show(update, context, scope, Ref.parse(args[0]), history=True)
+
+
+async def cmd_files(update: Update, context: CustomContext) -> None:
+    scope = await _guard(update, context, "any")
+    if scope is None:
+        return
+    args = _args(update, 1)
+    if not args:
+        await _say(update, context, _usage(context.tr, "files"))
+        return
+    await do_files(update, context, scope, Ref.parse(args[0]))
 
 
 async def cmd_take(update: Update, context: CustomContext) -> None:
@@ -519,6 +589,8 @@ async def on_button(update: Update, context: CustomContext) -> None:
         return
     if action in ("show", "hist"):
         await do_show(update, context, scope, ref, history=action == "hist")
+    elif action == "files":
+        await do_files(update, context, scope, ref)
     elif action == "take":
         await do_take(update, context, scope, ref)
     elif action == "reply":
@@ -648,6 +720,7 @@ HANDLERS: list[BaseHandler[Update, CustomContext, None]] = [
     CommandHandler("templates", cmd_templates),
     CommandHandler("stats", cmd_stats),
     CommandHandler("export", cmd_export),
+    CommandHandler("files", cmd_files),
     CallbackQueryHandler(on_button, pattern=callbacks.pattern("st")),
     CallbackQueryHandler(on_button, pattern=callbacks.pattern("ticket")),
 ]

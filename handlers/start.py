@@ -10,6 +10,7 @@ from bot.config import SUPPORTED_LOCALES
 from bot.context import CustomContext
 from bot.i18n import Translator, translator
 from bot.menus import MenuItem, all_labels, main_menu
+from bot.services import admin as admin_svc
 from storage import people
 
 LANGUAGE_NAMES = {"fa": "فارسی", "en": "English"}
@@ -75,7 +76,7 @@ def help_text(context: CustomContext) -> str:
             "For house staff:\n"
             "/queue · /show CODE · /take CODE · /reply CODE text · /ask CODE question · "
             "/note CODE text · /transfer CODE HOUSE reason · /close CODE · /reopen CODE · "
-            "/overdue · /search text · /templates · /stats · /export"))
+            "/overdue · /search text · /templates · /stats · /export · /files CODE"))
     if context.has_role("admin"):
         parts.append(tr._(
             "For admins:\n"
@@ -115,6 +116,8 @@ async def set_language(update: Update, context: CustomContext) -> None:
     async with deps.db.tx() as conn:
         await people.set_locale(conn, query.from_user.id, locale, deps.clock.now())
     context.tr = translator(locale)
+    if context.roles:   # their role menu follows the language too
+        await admin_svc.sync_commands(context.bot, deps, query.from_user.id, locale)
     await query.answer()
     await query.edit_message_text(context.tr._("Language set to English.")
                                   if locale == "en" else context.tr._("Language set to Persian."))

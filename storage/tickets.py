@@ -105,6 +105,11 @@ async def attachments(conn: aiosqlite.Connection, ticket_id: int) -> list[Attach
     return to_models(Attachment, rows)
 
 
+async def attachment_count(conn: aiosqlite.Connection, ticket_id: int) -> int:
+    return int(await fetch_value(conn, "SELECT count(*) FROM ticket_attachments "
+                                       "WHERE ticket_id = ?", (ticket_id,)) or 0)
+
+
 async def by_resident(conn: aiosqlite.Connection, resident_id: int, *, limit: int,
                       offset: int = 0) -> list[Ticket]:
     rows = await fetch_all(conn, """SELECT * FROM tickets WHERE resident_id = ?

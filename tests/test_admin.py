@@ -106,3 +106,37 @@ async def test_cli_invite_prints_a_working_link(ha: Harness, monkeypatch: pytest
         "invite", "--role", "staff", "--house", "nowhere", "--neighbourhoods", "ISL01",
         "--bot-username", "x"])
     assert bad == 1
+
+
+async def test_role_gets_its_own_command_menu_until_revoked(ha: Harness) -> None:
+    h = ha
+    scope = f"chat:{NEWBIE}"
+    assert h.emu.commands(scope=scope) == []
+    code = _code(texts(await h.send(ADMIN, "/invite staff welfare ISL01")))
+    await h.send(NEWBIE, f"/start inv_{code}")
+    menu = {c["command"]: c["description"] for c in h.emu.commands(scope=scope)}
+    assert {"start", "new", "my", "queue", "show", "take", "reply", "files", "close",
+            "export"} <= set(menu)
+    assert "invite" not in menu and "inbox" not in menu
+    assert menu["queue"] == "درخواست‌های باز خانهٔ من" and menu["new"] == "فرستادن درخواست جدید"
+    # a mayor gets the mayor commands, not the staff ones
+    mayor = _code(texts(await h.send(ADMIN, "/invite mayor ISL01")))
+    await h.send(LATE, f"/start inv_{mayor}")
+    mayor_menu = [c["command"] for c in h.emu.commands(scope=f"chat:{LATE}")]
+    assert {"inbox", "route", "duplicate", "note", "files"} <= set(mayor_menu)
+    assert "queue" not in mayor_menu
+    # the menu follows the person's language
+    await h.press(NEWBIE, (await h.send(NEWBIE, "/language"))[-1], "English")
+    assert {c["command"]: c["description"] for c in h.emu.commands(scope=scope)}["queue"] \
+        == "Open requests of my house"
+    listing = texts(await h.send(ADMIN, "/roles"))
+    number = re.search(r"#(\S+) امیر", listing)
+    assert number
+    await h.send(ADMIN, f"/revoke {number.group(1)}")
+    assert h.emu.commands(scope=scope) == []
+    assert h.emu.commands(scope=f"chat:{LATE}") != []
+
+
+async def test_admin_menu_set_at_startup(ha: Harness) -> None:
+    menu = [c["command"] for c in ha.emu.commands(scope=f"chat:{ADMIN}")]
+    assert {"invite", "roles", "revoke", "start"} <= set(menu)

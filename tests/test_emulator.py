@@ -498,3 +498,40 @@ async def test_http_envelopes_and_body_encodings(emu: Emulator, bot: Bot) -> Non
             await wrong.get_me()
     with pytest.raises(EndPointNotFound):
         await bot.do_api_request("noSuchMethod")
+
+
+async def test_voice_video_audio_location_resend_by_file_id(emu: Emulator, bot: Bot) -> None:
+    voice = emu.send_voice(UID, data=b"OggS-voice", duration=4).message
+    video = emu.send_video(UID, data=b"mp4-video", caption="ویدیو").message
+    audio = emu.send_audio(UID, data=b"ID3-audio", filename="song.mp3").message
+    assert voice and video and audio
+    got_voice = await bot.send_voice(GROUP, voice["voice"]["file_id"], caption="صدا")
+    assert got_voice.voice is not None and got_voice.caption == "صدا"
+    assert got_voice.voice.file_unique_id == voice["voice"]["file_unique_id"]
+    got_video = await bot.send_video(GROUP, video["video"]["file_id"])
+    assert got_video.video is not None and got_video.video.file_id == video["video"]["file_id"]
+    got_audio = await bot.send_audio(GROUP, audio["audio"]["file_id"])
+    assert got_audio.audio is not None and got_audio.audio.file_name == "song.mp3"
+    assert bytes(await (await bot.get_file(got_audio.audio.file_id))
+                 .download_as_bytearray()) == b"ID3-audio"
+    uploaded = await bot.send_voice(UID, b"OggS-new", duration=2)
+    assert uploaded.voice is not None and emu.uploaded(uploaded.voice.file_id)[0] == b"OggS-new"
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
+        await bot.send_voice(UID, "no-such-file-id")
+    photo = emu.send_photo(UID, data=_png(2, 2)).message
+    assert photo
+    with pytest.raises(BadRequest, match=r"(?i)can't use file of type Photo as Voice"):
+        await bot.send_voice(UID, photo["photo"][-1]["file_id"])
+
+    place = await bot.send_location(GROUP, latitude=35.56, longitude=51.22)
+    assert place.location is not None
+    assert (place.location.latitude, place.location.longitude) == (35.56, 51.22)
+    stored = emu.last_bot_message(GROUP)
+    assert stored is not None and stored["location"] == {"latitude": 35.56, "longitude": 51.22}
+    assert [m for m, _ in emu.requests][-1] == "sendLocation"
+    with pytest.raises(BadRequest, match=r"(?i)wrong location"):
+        await bot.send_location(GROUP, latitude=95.0, longitude=0.0)
+    emu.block(UID)
+    with pytest.raises(Forbidden):
+        await bot.send_location(UID, latitude=1.0, longitude=2.0)
+    emu.unblock(UID)

@@ -35,7 +35,10 @@ _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
 )
-_SEND_METHODS = frozenset({"sendmessage", "sendphoto", "senddocument"})
+_SEND_METHODS = frozenset(
+    {"sendmessage", "sendphoto", "senddocument", "sendvoice", "sendvideo", "sendaudio",
+     "sendlocation"}
+)
 # Methods that reach a chat; a blocked user answers them with 403.
 _CHAT_METHODS = _SEND_METHODS | {
     "editmessagetext",
@@ -112,6 +115,7 @@ _INT_FIELDS = frozenset(
         "duration",
     }
 )
+_FLOAT_FIELDS = frozenset({"timeout", "latitude", "longitude", "horizontal_accuracy"})
 _BOOL_FIELDS = frozenset(
     {
         "show_alert",
@@ -158,7 +162,7 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         except ValueError:
             return value
-    if name == "timeout":
+    if name in _FLOAT_FIELDS:
         try:
             return float(value)
         except ValueError:
@@ -193,6 +197,14 @@ class Params:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _bad(f"invalid {name} specified")
         return int(value)
+
+    def get_float(self, name: str) -> float:
+        value = self.values.get(name)
+        if value is None or value == "":
+            raise _bad(f"{name} is empty")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _bad(f"invalid {name} specified")
+        return float(value)
 
     def get_bool(self, name: str) -> bool:
         return bool(self.values.get(name, False))
@@ -557,6 +569,10 @@ class Emulator:
             "sendChatAction": self._send_chat_action,
             "sendPhoto": self._send_photo,
             "sendDocument": self._send_document,
+            "sendVoice": self._send_voice,
+            "sendVideo": self._send_video,
+            "sendAudio": self._send_audio,
+            "sendLocation": self._send_location,
             "getFile": self._get_file,
             "setChatMenuButton": self._set_chat_menu_button,
             "getChatMenuButton": self._get_chat_menu_button,
@@ -747,6 +763,8 @@ class Emulator:
             "voice": "voice",
             "sticker": "stickers",
             "animation": "animations",
+            "video": "videos",
+            "audio": "music",
         }.get(kind, "documents")
         stored = _StoredFile(
             kind,
@@ -976,6 +994,38 @@ class Emulator:
         caption = self._caption(params)
         stored = self._resolve_file(params, "document", "document")
         return await self._bot_send(params, {"document": _document(stored), **caption})
+
+    async def _send_voice(self, params: Params) -> JsonDict:
+        self._chat_for(params)
+        caption = self._caption(params)
+        stored = self._resolve_file(params, "voice", "voice")
+        media = _media(stored, params.get_int("duration") or 0)
+        return await self._bot_send(params, {"voice": media, **caption})
+
+    async def _send_video(self, params: Params) -> JsonDict:
+        self._chat_for(params)
+        caption = self._caption(params)
+        stored = self._resolve_file(params, "video", "video")
+        media = _media(stored, params.get_int("duration") or 0)
+        media.update({"width": 320, "height": 240, "file_name": stored.filename})
+        return await self._bot_send(params, {"video": media, **caption})
+
+    async def _send_audio(self, params: Params) -> JsonDict:
+        self._chat_for(params)
+        caption = self._caption(params)
+        stored = self._resolve_file(params, "audio", "audio")
+        media = _media(stored, params.get_int("duration") or 0)
+        media["file_name"] = stored.filename
+        return await self._bot_send(params, {"audio": media, **caption})
+
+    async def _send_location(self, params: Params) -> JsonDict:
+        self._chat_for(params)
+        latitude, longitude = params.get_float("latitude"), params.get_float("longitude")
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise _bad("wrong location specified")
+        return await self._bot_send(
+            params, {"location": {"latitude": latitude, "longitude": longitude}}
+        )
 
     def _caption(self, params: Params) -> JsonDict:
         text, entities = self._text_and_entities(
@@ -1257,6 +1307,39 @@ class Emulator:
         }
         return self._user_message(user_id, chat_id, {"voice": voice})
 
+    def send_video(
+        self,
+        user_id: int,
+        data: bytes = b"emu-mp4-video",
+        duration: int = 5,
+        caption: str | None = None,
+        chat_id: int | None = None,
+    ) -> Sent:
+        stored = self._store_file("video", data, "video.mp4", "video/mp4")
+        video = _media(stored, duration)
+        video.update({"width": 320, "height": 240, "file_name": stored.filename})
+        content: JsonDict = {"video": video}
+        if caption:
+            content["caption"] = caption
+        return self._user_message(user_id, chat_id, content)
+
+    def send_audio(
+        self,
+        user_id: int,
+        data: bytes = b"ID3-emu-audio",
+        duration: int = 30,
+        filename: str = "audio.mp3",
+        caption: str | None = None,
+        chat_id: int | None = None,
+    ) -> Sent:
+        stored = self._store_file("audio", data, filename, "audio/mpeg")
+        audio = _media(stored, duration)
+        audio["file_name"] = stored.filename
+        content: JsonDict = {"audio": audio}
+        if caption:
+            content["caption"] = caption
+        return self._user_message(user_id, chat_id, content)
+
     def send_sticker(self, user_id: int, emoji: str = "👍", chat_id: int | None = None) -> Sent:
         stored = self._store_file("sticker", b"RIFF-emu-sticker-WEBP", "sticker.webp", "image/webp")
         sticker = {
@@ -1464,3 +1547,16 @@ def _document(stored: _StoredFile) -> JsonDict:
     if stored.mime_type:
         doc["mime_type"] = stored.mime_type
     return doc
+
+
+def _media(stored: _StoredFile, duration: int) -> JsonDict:
+    """Voice, video and audio share these fields."""
+    media: JsonDict = {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "duration": duration,
+        "file_size": len(stored.data),
+    }
+    if stored.mime_type:
+        media["mime_type"] = stored.mime_type
+    return media

@@ -30,7 +30,7 @@ from bot.sla_text import sla_badge
 from storage import people, places
 from storage import staff_queries as q
 from storage import tickets as repo
-from storage.models import Ticket, TicketEvent
+from storage.models import Attachment, Ticket, TicketEvent
 
 PAGE = 8
 SEARCH_LIMIT = 10
@@ -364,6 +364,12 @@ async def card(conn: aiosqlite.Connection, deps: Deps, tr: Translator, scope: Sc
                           "delivered. Reach them another way."))
     if ticket.phone and _covers(scope.staff_areas, ticket):
         lines.append(tr._("Phone: {phone}").format(phone=ticket.phone))
+    files = await repo.attachment_count(conn, ticket.id)
+    if files:
+        lines.append(tr.ngettext("📎 {n} attachment", "📎 {n} attachments", files).format(
+            n=tr.digits(files)))
+    if ticket.lat is not None and ticket.lon is not None:
+        lines.append(tr._("📍 location shared"))
     lines += ["", ticket.text]
     if history:
         events = await repo.events(conn, ticket.id, public_only=False)
@@ -402,6 +408,22 @@ async def show(deps: Deps, tr: Translator, scope: Scope, ref: Ref, *, history: b
     async with deps.db.read() as conn:
         ticket = await find(conn, scope, ref)
         return ticket, await card(conn, deps, tr, scope, ticket, history=history)
+
+
+async def files(deps: Deps, scope: Scope, ref: Ref) -> tuple[Ticket, list[Attachment]]:
+    """Files of the ticket (filing and later resident messages), after the same scope check
+    as `show`: out of scope is NotFound."""
+    async with deps.db.read() as conn:
+        ticket = await find(conn, scope, ref)
+        return ticket, await repo.attachments(conn, ticket.id)
+
+
+async def has_files(deps: Deps, ticket: Ticket) -> bool:
+    """Whether the card offers the attachments button (files or a location)."""
+    if ticket.lat is not None and ticket.lon is not None:
+        return True
+    async with deps.db.read() as conn:
+        return await repo.attachment_count(conn, ticket.id) > 0
 
 
 QUEUE_FILTERS = ("all", "mine", "unassigned", "overdue")

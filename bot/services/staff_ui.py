@@ -36,8 +36,10 @@ def _b(text: str, *parts: object) -> InlineKeyboardButton:
                                                                     *args))
 
 
-def card_buttons(tr: Translator, scope: Scope, ticket: Ticket) -> InlineKeyboardMarkup:
-    """Every command of the card as a button, as far as this person may use it."""
+def card_buttons(tr: Translator, scope: Scope, ticket: Ticket, *, files: bool = False
+                 ) -> InlineKeyboardMarkup:
+    """Every command of the card as a button, as far as this person may use it; `files`:
+    the ticket has attachments or a location to show."""
     rows: list[list[InlineKeyboardButton]] = []
     t = ticket.id
     if scope.is_staff:
@@ -53,8 +55,10 @@ def card_buttons(tr: Translator, scope: Scope, ticket: Ticket) -> InlineKeyboard
     if scope.is_mayor and ticket.status is not Status.CLOSED:
         rows.append([_b(tr._("🔀 Re-route"), "mb", "route", t),
                      _b(tr._("👯 Duplicate"), "mb", "dup", t)])
-    rows.append([_b(tr._("🔒 Note"), "st", "note", t),
-                 _b(tr._("🕘 History"), "st", "hist", t)])
+    last = [_b(tr._("🔒 Note"), "st", "note", t), _b(tr._("🕘 History"), "st", "hist", t)]
+    if files:
+        last.append(_b(tr._("📎 Attachments"), "st", "files", t))
+    rows.append(last)
     return InlineKeyboardMarkup(rows)
 
 

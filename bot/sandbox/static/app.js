@@ -171,6 +171,9 @@ function snippet(message) {
   if (message.photo) return "📷 عکس";
   if (message.document) return "📄 " + (message.document.file_name || "فایل");
   if (message.location) return "📍 موقعیت";
+  if (message.voice) return "🎤 پیام صوتی";
+  if (message.audio) return "🎵 فایل صوتی";
+  if (message.video) return "🎬 ویدیو";
   if (message.contact) return "📞 " + message.contact.phone_number;
   return "…";
 }
@@ -213,7 +216,14 @@ function renderMessage(message) {
       " (" + (message.contact.first_name || "") + ")" }));
   }
   if (message.sticker) bubble.append(el("div", { class: "text", text: message.sticker.emoji || "🖼" }));
-  if (message.voice) bubble.append(el("div", { class: "text", text: "🎤 پیام صوتی" }));
+  // Voice notes, audio and video: a download link to the stored file (no player needed).
+  const media = [["voice", "🎤 پیام صوتی"], ["audio", "🎵 فایل صوتی"], ["video", "🎬 ویدیو"]];
+  for (const [key, label] of media) {
+    const item = message[key];
+    if (!item) continue;
+    bubble.append(el("a", { class: "file", href: fileUrl(item.file_id),
+      download: item.file_name || key, text: label + (item.file_name ? " " + item.file_name : "") }));
+  }
   if (message.animation) bubble.append(el("div", { class: "text", text: "🎞 گیف" }));
   if (message.text !== undefined) bubble.append(formatted(message.text, message.entities));
   if (message.caption) bubble.append(formatted(message.caption, message.caption_entities));
