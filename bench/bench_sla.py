@@ -1,7 +1,8 @@
 """SLA sweep cost per tick: it must grow with the tickets that are due, not with all tickets.
 
 Run: /work/venv/bin/python -m bench.bench_sla [--totals 10000,1000000] [--due 0,10,100]
-Prints milliseconds per tick; no asserts (targets: <= 100 ms with 1,000,000 tickets).
+Prints milliseconds per tick (best of TRIALS ticks, each with fresh due tickets); no asserts
+(target: <= 100 ms with 1,000,000 tickets and 100 due).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from storage.base import iso
 from storage.db import Database
 
 RESIDENT, STAFF = 1, 2
+TRIALS = 3
 
 
 async def build(path: Path, total: int, clock: FakeClock) -> Deps:
@@ -67,10 +69,12 @@ async def build(path: Path, total: int, clock: FakeClock) -> Deps:
 
 
 async def make_due(deps: Deps, count: int) -> None:
-    """`count` open tickets reach their T-24h reminder now."""
+    """`count` open tickets reach their T-24h reminder now, each in a new response window
+    (as after a reopen), so repeated ticks do the same work."""
     now = deps.clock.now()
     async with deps.db.tx() as conn:
-        await conn.execute("""UPDATE tickets SET sla_next_at = ?, due_at = ? WHERE id IN (
+        await conn.execute("""UPDATE tickets SET sla_next_at = ?, due_at = ?,
+            window_no = window_no + 1 WHERE id IN (
             SELECT id FROM tickets WHERE status = 'new' AND sla_next_at > ? LIMIT ?)""",
             (iso(now), iso(now + timedelta(hours=24)), iso(now), count))
 
@@ -83,11 +87,12 @@ async def measure(total: int, dues: list[int]) -> dict[int, float]:
         print(f"  built {total:,} tickets in {time.perf_counter() - started:.1f} s")
         results = {}
         for due in dues:
-            await make_due(deps, due)
             best = float("inf")
-            started = time.perf_counter()
-            handled = await sweep(deps)
-            best = min(best, time.perf_counter() - started)
+            for _ in range(TRIALS):   # the best of a few ticks: single ticks are noisy
+                await make_due(deps, due)
+                started = time.perf_counter()
+                handled = await sweep(deps)
+                best = min(best, time.perf_counter() - started)
             for _ in range(4):   # idle ticks right after (nothing due) for the base cost
                 started = time.perf_counter()
                 await sweep(deps)

@@ -28,6 +28,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -128,6 +129,25 @@ class RateLimiter:
         self._blocked_until = max(self._blocked_until, until)
 
 
+@dataclass(frozen=True)
+class Queued:
+    """A rendered message not yet written (see `Outbox.enqueue_many`)."""
+
+    chat_id: int
+    key: str
+    kind: str
+    text: str
+    ticket_id: int | None = None
+    reply_markup: InlineKeyboardMarkup | None = None
+
+
+def _payload(text: str, reply_markup: InlineKeyboardMarkup | None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"text": text}
+    if reply_markup is not None:
+        payload["reply_markup"] = reply_markup.to_dict()
+    return payload
+
+
 class Outbox:
     def __init__(self, db: Database, clock: Clock, *, lanes: int = 8,
                  limiter: RateLimiter | None = None, backoff_base: float = 1.0,
@@ -150,13 +170,22 @@ class Outbox:
                       reply_markup: InlineKeyboardMarkup | None = None,
                       delay: timedelta | None = None) -> bool:
         """Queue a message inside the caller's transaction; the worker wakes after commit."""
-        payload: dict[str, Any] = {"text": text}
-        if reply_markup is not None:
-            payload["reply_markup"] = reply_markup.to_dict()
         now = self.clock.now()
         added = await repo.enqueue(conn, idem_key=key, chat_id=chat_id, kind=kind,
-                                   payload=payload, ticket_id=ticket_id, now=now,
-                                   not_before=now + delay if delay else None)
+                                   payload=_payload(text, reply_markup), ticket_id=ticket_id,
+                                   now=now, not_before=now + delay if delay else None)
+        if added:
+            self.kick()
+        return added
+
+    async def enqueue_many(self, conn: aiosqlite.Connection, messages: list[Queued]) -> int:
+        """Like `enqueue` for many messages in one statement (batch jobs: one thread round
+        trip instead of one per message). Same idempotency keys; returns how many were new."""
+        if not messages:
+            return 0
+        added = await repo.enqueue_many(
+            conn, [(m.key, m.chat_id, m.ticket_id, m.kind, _payload(m.text, m.reply_markup))
+                   for m in messages], self.clock.now())
         if added:
             self.kick()
         return added

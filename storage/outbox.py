@@ -25,6 +25,20 @@ async def enqueue(conn: aiosqlite.Connection, *, idem_key: str, chat_id: int, ki
     return cur.rowcount == 1
 
 
+async def enqueue_many(conn: aiosqlite.Connection,
+                       rows: list[tuple[str, int, int | None, str, dict[str, Any]]],
+                       now: datetime) -> int:
+    """(idem_key, chat_id, ticket_id, kind, payload) rows in one statement; rows whose key was
+    queued before are ignored. Returns how many were added."""
+    cur = await conn.executemany("""
+        INSERT OR IGNORE INTO outbox(idem_key, chat_id, ticket_id, kind, payload, not_before,
+                                     created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [(key, chat_id, ticket_id, kind, json.dumps(payload, ensure_ascii=False), iso(now),
+          iso(now)) for key, chat_id, ticket_id, kind, payload in rows])
+    return max(cur.rowcount, 0)
+
+
 async def due(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[OutboxMessage]:
     rows = await fetch_all(conn, """SELECT * FROM outbox
         WHERE status IN ('pending', 'sending') AND not_before <= ?

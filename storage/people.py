@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import aiosqlite
@@ -31,6 +32,16 @@ async def upsert(conn: aiosqlite.Connection, person_id: int, first_name: str,
 async def get(conn: aiosqlite.Connection, person_id: int) -> Person | None:
     return to_model(Person, await fetch_one(conn, "SELECT * FROM people WHERE id = ?",
                                             (person_id,)))
+
+
+async def get_many(conn: aiosqlite.Connection, person_ids: Iterable[int]) -> dict[int, Person]:
+    """Several people in one query (batch jobs); missing ids are simply absent."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return {}
+    rows = await fetch_all(conn, "SELECT * FROM people WHERE id IN ("
+                           + ",".join("?" * len(ids)) + ")", ids)
+    return {p.id: p for p in to_models(Person, rows)}
 
 
 async def set_locale(conn: aiosqlite.Connection, person_id: int, locale: str | None,

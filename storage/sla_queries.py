@@ -7,7 +7,8 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.base import fetch_all, iso
+from storage.base import fetch_all, iso, to_models
+from storage.models import Ticket
 
 
 async def due_ticket_ids(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[int]:
@@ -18,6 +19,30 @@ async def due_ticket_ids(conn: aiosqlite.Connection, now: datetime, limit: int) 
     return [int(r[0]) for r in rows]
 
 
+async def due_tickets(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[Ticket]:
+    """The sweep's whole batch in one query (same order and index as `due_ticket_ids`)."""
+    rows = await fetch_all(conn, """SELECT * FROM tickets INDEXED BY tickets_sla
+        WHERE sla_next_at IS NOT NULL AND sla_next_at <= ?
+        ORDER BY sla_next_at, id LIMIT ?""", (iso(now), limit))
+    return to_models(Ticket, rows)
+
+
+async def done_actions_many(conn: aiosqlite.Connection, tickets: list[Ticket]
+                            ) -> dict[int, dict[str, datetime]]:
+    """`done_actions` for a batch in one query: ticket id -> its current window's actions."""
+    windows = {t.id: t.window_no for t in tickets}
+    if not windows:
+        return {}
+    rows = await fetch_all(conn, "SELECT ticket_id, window_no, action, at FROM sla_actions "
+                           "WHERE ticket_id IN (" + ",".join("?" * len(windows)) + ")",
+                           list(windows))
+    out: dict[int, dict[str, datetime]] = {ticket_id: {} for ticket_id in windows}
+    for r in rows:
+        if windows[int(r[0])] == int(r[1]):
+            out[int(r[0])][str(r[2])] = datetime.fromisoformat(str(r[3]))
+    return out
+
+
 async def done_actions(conn: aiosqlite.Connection, ticket_id: int, window_no: int
                        ) -> dict[str, datetime]:
     rows = await fetch_all(conn, """SELECT action, at FROM sla_actions
@@ -25,12 +50,13 @@ async def done_actions(conn: aiosqlite.Connection, ticket_id: int, window_no: in
     return {str(r[0]): datetime.fromisoformat(str(r[1])) for r in rows}
 
 
-async def record_action(conn: aiosqlite.Connection, ticket_id: int, window_no: int,
-                        action: str, now: datetime) -> bool:
-    """False when this action was already taken for this window (exactly once)."""
-    cur = await conn.execute("""INSERT OR IGNORE INTO sla_actions(ticket_id, window_no, action,
-        at) VALUES (?, ?, ?, ?)""", (ticket_id, window_no, action, iso(now)))
-    return cur.rowcount == 1
+async def record_actions(conn: aiosqlite.Connection, actions: list[tuple[int, int, str]],
+                         now: datetime) -> None:
+    """(ticket, window, action) rows of a sweep batch in one statement. The caller decided
+    from `done_actions_many`, read in the same transaction; the primary key still refuses a
+    second row for the same window, so an action is recorded exactly once."""
+    await conn.executemany("""INSERT OR IGNORE INTO sla_actions(ticket_id, window_no, action,
+        at) VALUES (?, ?, ?, ?)""", [(*row, iso(now)) for row in actions])
 
 
 async def set_next_check(conn: aiosqlite.Connection, ticket_id: int,

@@ -100,11 +100,16 @@ async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str) -> tuple[Ticke
 
 async def apply(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, action: Action,
                 actor: Actor, *, body: str | None = None, public: bool = True,
-                details: dict[str, Any] | None = None, **changes: Any) -> tuple[Ticket, int]:
-    """Move the ticket by `action` (TransitionError if not allowed) and record the event."""
+                details: dict[str, Any] | None = None, derive_row: bool = False,
+                **changes: Any) -> tuple[Ticket, int]:
+    """Move the ticket by `action` (TransitionError if not allowed) and record the event.
+
+    `derive_row=True` promises that `ticket` is the current row, read in this transaction:
+    the updated row is then derived instead of read back (batch jobs: the SLA sweep)."""
     now = deps.clock.now()
     status = next_status(ticket.status, action)
-    updated = await repo.update(conn, ticket.id, status=status, updated_at=now, **changes)
+    updated = await repo.update(conn, ticket.id, current=ticket if derive_row else None,
+                                status=status, updated_at=now, **changes)
     event_id = await repo.add_event(conn, ticket_id=ticket.id, at=now, actor_id=actor.id,
                                     actor_role=actor.role, action=action, public=public,
                                     body=body, details=details)
