@@ -27,7 +27,7 @@ from bot.labels import localized
 from bot.outbox import Queued
 from bot.services.notify import notify, prepare
 from bot.services.tickets import SYSTEM, apply, ticket_buttons
-from storage import people, places, roles_query, sla_queries
+from storage import people, places, roles_query, sla_queries, updates
 from storage.models import House, Neighbourhood, Person, Ticket
 
 log = logging.getLogger(__name__)
@@ -411,6 +411,22 @@ async def _digest_job(context: Any) -> None:
         log.exception("daily digest failed")
 
 
+async def housekeeping(deps: Deps) -> int:
+    """Forget update ids older than a week: Telegram re-delivers only unconfirmed updates,
+    within hours, so the dedupe table need not grow forever."""
+    async with deps.db.tx() as conn:
+        return await updates.prune(conn, deps.clock.now(), timedelta(days=7))
+
+
+async def _housekeeping_job(context: Any) -> None:
+    deps = context.application.bot_data["deps"]
+    try:
+        removed = await housekeeping(deps)
+        log.info("housekeeping: forgot %d old update ids", removed)
+    except Exception:
+        log.exception("housekeeping failed")
+
+
 def register_jobs(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None:
     """One repeating sweep (never a job per ticket) and the digest at local morning time."""
     queue = app.job_queue
@@ -421,3 +437,4 @@ def register_jobs(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) ->
                         first=settings.sla_sweep_seconds, name="sla_sweep")
     hour, minute = (int(x) for x in settings.digest_time.split(":"))
     queue.run_daily(_digest_job, time=time(hour, minute, tzinfo=settings.tz), name="sla_digest")
+    queue.run_daily(_housekeeping_job, time=time(4, 0, tzinfo=settings.tz), name="housekeeping")

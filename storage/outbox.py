@@ -46,12 +46,6 @@ async def due(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[Out
     return to_models(OutboxMessage, rows)
 
 
-async def next_due_at(conn: aiosqlite.Connection) -> str | None:
-    value = await fetch_value(conn, """SELECT min(not_before) FROM outbox
-                                       WHERE status IN ('pending', 'sending')""")
-    return None if value is None else str(value)
-
-
 async def mark_sending(conn: aiosqlite.Connection, message_id: int) -> None:
     """Set before the send: after a crash, 'sending' rows are the only ones maybe sent."""
     await conn.execute("UPDATE outbox SET status='sending', attempts=attempts+1 WHERE id=?",

@@ -61,12 +61,6 @@ async def set_consent(conn: aiosqlite.Connection, person_id: int, now: datetime)
                        (iso(now), iso(now), person_id))
 
 
-async def set_phone(conn: aiosqlite.Connection, person_id: int, phone: str | None,
-                    now: datetime) -> None:
-    await conn.execute("UPDATE people SET phone = ?, updated_at = ? WHERE id = ?",
-                       (phone, iso(now), person_id))
-
-
 async def mark_unreachable(conn: aiosqlite.Connection, person_id: int, now: datetime) -> None:
     await conn.execute("UPDATE people SET unreachable_at = ? WHERE id = ?",
                        (iso(now), person_id))

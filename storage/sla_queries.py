@@ -11,16 +11,9 @@ from storage.base import fetch_all, iso, to_models
 from storage.models import Ticket
 
 
-async def due_ticket_ids(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[int]:
-    """Only tickets whose next SLA moment has come, via the partial index tickets_sla."""
-    rows = await fetch_all(conn, """SELECT id FROM tickets INDEXED BY tickets_sla
-        WHERE sla_next_at IS NOT NULL AND sla_next_at <= ?
-        ORDER BY sla_next_at, id LIMIT ?""", (iso(now), limit))
-    return [int(r[0]) for r in rows]
-
-
 async def due_tickets(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[Ticket]:
-    """The sweep's whole batch in one query (same order and index as `due_ticket_ids`)."""
+    """The sweep's whole batch in one query: only tickets whose next SLA moment has come,
+    oldest first, through the partial index tickets_sla."""
     rows = await fetch_all(conn, """SELECT * FROM tickets INDEXED BY tickets_sla
         WHERE sla_next_at IS NOT NULL AND sla_next_at <= ?
         ORDER BY sla_next_at, id LIMIT ?""", (iso(now), limit))

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.domain.tickets import OPEN_STATUSES, Status
+from bot.domain.tickets import OPEN_STATUSES
 from storage.base import fetch_all, fetch_one, fetch_value, iso, to_model, to_models
 from storage.models import Ticket
 
@@ -192,14 +192,6 @@ async def canned_reply(conn: aiosqlite.Connection, reply_id: int) -> CannedReply
     r = await fetch_one(conn, "SELECT id, house_id, title, body FROM canned_replies "
                               "WHERE id = ?", (reply_id,))
     return None if r is None else CannedReply(int(r[0]), r[1], str(r[2]), str(r[3]))
-
-
-async def status_counts(conn: aiosqlite.Connection, areas: list[Area]) -> dict[Status, int]:
-    params: list[Any] = []
-    scope = _scope_sql(areas, params)
-    rows = await fetch_all(conn, f"SELECT t.status, count(*) FROM tickets t WHERE {scope} "
-                                 "GROUP BY t.status", params)
-    return {Status(r[0]): int(r[1]) for r in rows}
 
 
 async def bulk_insert_tickets(conn: aiosqlite.Connection, rows: list[tuple[Any, ...]]) -> None:

@@ -142,17 +142,23 @@ class SandboxPage:
         return self.driver.find_element(By.CSS_SELECTOR, f'.person[data-person="{key}"]')
 
     def switch_to(self, key: str) -> None:
-        """Select a person in the side list (on a phone, from the list view)."""
+        """Select a person in the side list (on a phone, from the list view). The list
+        re-renders when unread badges change, so the click is retried on a stale element."""
         layout = self.driver.find_element(By.ID, "layout")
-        if not self.person_button(key).is_displayed():
-            self.driver.find_element(By.ID, "back").click()
-        self.person_button(key).click()
+        for attempt in range(5):
+            try:
+                if not self.person_button(key).is_displayed():
+                    self.driver.find_element(By.ID, "back").click()
+                self.person_button(key).click()
+                break
+            except StaleElementReferenceException:
+                if attempt == 4:
+                    raise
         self.wait(lambda d: "active" in (self.person_button(key).get_attribute("class") or "")
                   and layout.get_attribute("data-view") == "chat", f"could not switch to {key}")
-        name = self.person_button(key).find_element(By.CSS_SELECTOR, ".who div"
-                                                    ).get_attribute("textContent")
-        self.wait(lambda d: d.find_element(By.ID, "chat-name").text == name,
-                  f"chat of {key} did not open")
+        self.wait(lambda d: d.find_element(By.ID, "chat-name").text == self.person_button(
+            key).find_element(By.CSS_SELECTOR, ".who div").get_attribute("textContent"),
+            f"chat of {key} did not open")
 
     def add_resident(self) -> str:
         """"+ add a resident": a new resident is created and selected; returns their key."""

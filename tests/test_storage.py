@@ -84,3 +84,26 @@ async def test_update_ids_are_claimed_once_and_outbox_keys_are_unique(tmp_path: 
                                         payload={"text": "a"}, ticket_id=None, now=now)
         assert len(await outbox.due(conn, now, 10)) == 1
     await db.close()
+
+
+async def test_housekeeping_forgets_only_old_update_ids(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from bot.config import Settings
+    from bot.deps import Deps
+    from bot.outbox import Outbox
+    from bot.sla import housekeeping
+
+    db = Database(tmp_path / "hk.sqlite3")
+    await db.open()
+    clock = FakeClock()
+    deps = Deps(settings=Settings(_env_file=None), db=db, clock=clock,  # type: ignore[call-arg]
+                outbox=Outbox(db, clock))
+    async with db.tx() as conn:
+        await updates.claim(conn, 1, clock.now() - timedelta(days=8))
+        await updates.claim(conn, 2, clock.now() - timedelta(days=1))
+    assert await housekeeping(deps) == 1
+    async with db.tx() as conn:
+        assert await updates.claim(conn, 1, clock.now())        # forgotten: new again
+        assert not await updates.claim(conn, 2, clock.now())    # still remembered
+    await db.close()

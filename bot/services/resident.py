@@ -157,10 +157,6 @@ def closure_markup(tr: Translator, ticket: Ticket) -> InlineKeyboardMarkup:
     ])
 
 
-def closure_prompt_markup(tr: Translator, ticket: Ticket) -> InlineKeyboardMarkup:
-    return closure_markup(tr, ticket)
-
-
 def can_reopen(deps: Deps, ticket: Ticket) -> bool:
     if ticket.status is not Status.CLOSED or ticket.close_reason in (
             CloseReason.WITHDRAWN, CloseReason.DUPLICATE):

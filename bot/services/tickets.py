@@ -116,11 +116,6 @@ async def apply(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, action: 
     return updated, event_id
 
 
-async def get_for_update(conn: aiosqlite.Connection, ticket_id: int) -> Ticket | None:
-    """Re-read inside the transaction: decisions use the row as it is now, not a stale copy."""
-    return await repo.get(conn, ticket_id)
-
-
 def ticket_buttons(tr: Translator, ticket: Ticket, *, can_take: bool = True
                    ) -> InlineKeyboardMarkup:
     """Show (the card, with the actions the reader's role allows) and, for staff, Take."""
