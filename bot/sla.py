@@ -25,7 +25,7 @@ from bot.i18n import Translator
 from bot.jalali import format_date, format_datetime, format_duration
 from bot.labels import localized
 from bot.outbox import Queued
-from bot.services.notify import notify, prepare
+from bot.services.notify import Render, notify, prepare
 from bot.services.tickets import SYSTEM, apply, ticket_buttons
 from storage import people, places, roles_query, sla_queries, updates
 from storage.models import House, Neighbourhood, Person, Ticket
@@ -206,26 +206,27 @@ def _key(ticket: Ticket, action: str, chat_id: int) -> str:
 async def _perform(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
                    out: list[Queued], ticket: Ticket, action: str) -> list[int]:
     """Render the messages for one action into `out`; returns who was told."""
-    if action.startswith(sla.REMIND + "_"):
-        recipients = await _reminder_recipients(conn, deps, cache, ticket)
-        render = await _reminder_text(conn, deps, cache, ticket)
+
+    async def tell(recipients: list[int], kind: str, render: Render, *,
+                   can_take: bool) -> None:
+        """Reminders carry "Take" (they go to the house team); escalations only "Show"."""
         for chat_id in recipients:
             out.append(await prepare(conn, deps, chat_id, key=_key(ticket, action, chat_id),
-                                     kind="sla_reminder", render=render,
-                                     ticket_id=ticket.id,
-                                     markup=lambda tr: ticket_buttons(tr, ticket),
+                                     kind=kind, render=render, ticket_id=ticket.id,
+                                     markup=lambda tr: ticket_buttons(tr, ticket,
+                                                                      can_take=can_take),
                                      people_cache=cache.people))
+
+    if action.startswith(sla.REMIND + "_"):
+        recipients = await _reminder_recipients(conn, deps, cache, ticket)
+        await tell(recipients, "sla_reminder", await _reminder_text(conn, deps, cache, ticket),
+                   can_take=True)
         return recipients
     if action == sla.BREACH:
         recipients = await _breach_recipients(conn, deps, cache, ticket)
-        render = await _escalation_text(conn, deps, cache, ticket, second=False)
-        for chat_id in recipients:
-            out.append(await prepare(conn, deps, chat_id, key=_key(ticket, action, chat_id),
-                                     kind="sla_escalation", render=render,
-                                     ticket_id=ticket.id,
-                                     markup=lambda tr: ticket_buttons(tr, ticket,
-                                                                      can_take=False),
-                                     people_cache=cache.people))
+        await tell(recipients, "sla_escalation",
+                   await _escalation_text(conn, deps, cache, ticket, second=False),
+                   can_take=False)
         hours = deps.settings.response_window_hours
 
         def resident_text(tr: Translator) -> str:
@@ -241,14 +242,9 @@ async def _perform(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
         return [*recipients, ticket.resident_id]
     if action == sla.ESCALATE2:
         recipients = await _second_recipients(conn, deps, cache, ticket)
-        render = await _escalation_text(conn, deps, cache, ticket, second=True)
-        for chat_id in recipients:
-            out.append(await prepare(conn, deps, chat_id, key=_key(ticket, action, chat_id),
-                                     kind="sla_escalation", render=render,
-                                     ticket_id=ticket.id,
-                                     markup=lambda tr: ticket_buttons(tr, ticket,
-                                                                      can_take=False),
-                                     people_cache=cache.people))
+        await tell(recipients, "sla_escalation",
+                   await _escalation_text(conn, deps, cache, ticket, second=True),
+                   can_take=False)
         return recipients
     raise ValueError(f"unknown SLA action {action}")
 
