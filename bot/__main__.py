@@ -6,15 +6,9 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Callable, Coroutine
-from pathlib import Path
-from typing import Any
 
-from bot.config import ConfigError, Settings, describe_variables, load_settings
-
-# Extra sub-commands registered by feature modules: name -> (help, configure, run).
-SubcommandRun = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
-SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], SubcommandRun]] = {}
+from bot.cli import SUBCOMMANDS
+from bot.config import ConfigError, describe_variables, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,28 +20,12 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", help="run the bot (default)")
-    places = sub.add_parser("import-places", help="validate and import a places CSV "
-                            "(columns as data/places.csv); nothing is imported if a row is bad")
-    places.add_argument("file", type=Path)
     for name, (text, configure, _) in SUBCOMMANDS.items():
         configure(sub.add_parser(name, help=text))
     return parser
 
 
-def _load_subcommands() -> None:
-    """Feature modules that add CLI commands (e.g. `invite`) register themselves here."""
-    import importlib
-
-    for module in ("bot.services.cli",):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-
-
 def main(argv: list[str] | None = None) -> int:
-    _load_subcommands()
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
@@ -58,8 +36,6 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     command = args.command or "run"
-    if command == "import-places":
-        return asyncio.run(_import_places(settings, args.file))
     if command in SUBCOMMANDS:
         return asyncio.run(SUBCOMMANDS[command][2](settings, args))
     if settings.sandbox:
@@ -69,27 +45,6 @@ def main(argv: list[str] | None = None) -> int:
     from bot.app import build_application
 
     build_application(settings).run_polling(allowed_updates=None)
-    return 0
-
-
-async def _import_places(settings: Settings, path: Path) -> int:
-    from bot.reference import ImportError_
-    from bot.services.reference import import_places, load_reference
-    from storage.db import Database
-
-    db = Database(settings.database_path)
-    await db.open()
-    try:
-        await load_reference(db)
-        count = await import_places(db, path)
-    except ImportError_ as exc:
-        print(f"{exc.path}: nothing imported:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
-    finally:
-        await db.close()
-    print(f"imported {count} neighbourhoods from {path}")
     return 0
 
 

@@ -22,7 +22,6 @@ from telegram.ext import (
 )
 
 from bot.clock import Clock, SystemClock
-from bot.commands import COMMANDS
 from bot.config import Settings
 from bot.context import CustomContext
 from bot.deps import Deps
@@ -31,6 +30,7 @@ from bot.outbox import Outbox
 from bot.services import admin as admin_svc
 from bot.services.reference import load_reference
 from bot.sla import register_jobs
+from bot.ui.commands import COMMANDS
 from handlers import (
     admin,
     common,

@@ -7,8 +7,8 @@ from typing import Any, cast
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.deps import Deps
+from bot.domain.models import Person, Role
 from bot.i18n import Translator, translator
-from storage.models import Person, Role
 
 
 class CustomContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],

@@ -37,10 +37,10 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.clock import Clock
+from bot.domain.models import OutboxMessage
 from storage import outbox as repo
 from storage import people
 from storage.db import Database
-from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 

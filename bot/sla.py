@@ -20,15 +20,15 @@ from telegram.ext import Application
 
 from bot.deps import Deps
 from bot.domain import sla
+from bot.domain.models import House, Neighbourhood, Person, Ticket
 from bot.domain.tickets import Action, Status
 from bot.i18n import Translator
-from bot.jalali import format_date, format_datetime, format_duration
-from bot.labels import localized
 from bot.outbox import Queued
 from bot.services.notify import Render, notify, prepare
 from bot.services.tickets import SYSTEM, apply, ticket_buttons
+from bot.ui.jalali import format_date, format_datetime, format_duration
+from bot.ui.labels import localized
 from storage import people, places, roles_query, sla_queries, updates
-from storage.models import House, Neighbourhood, Person, Ticket
 
 log = logging.getLogger(__name__)
 

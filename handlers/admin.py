@@ -9,9 +9,9 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.context import CustomContext
 from bot.domain.text import to_ascii_digits
-from bot.menus import main_menu
 from bot.services import admin as svc
 from bot.services.roles import INVITE_USAGE, Consumed, InviteError, invite_link
+from bot.ui.menus import main_menu
 from handlers.staff import _args, _say
 
 

@@ -8,9 +8,9 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
 from bot.context import CustomContext
+from bot.domain.models import Role
 from bot.i18n import choose_locale, translator
 from storage import people, updates
-from storage.models import Role
 
 log = logging.getLogger(__name__)
 

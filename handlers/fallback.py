@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import CustomContext
-from bot.menus import main_menu
+from bot.ui.menus import main_menu
 
 TEXT_LIMIT_HINT = 4000
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot import callbacks
 from bot.context import CustomContext
 from bot.domain.tickets import Action, CloseReason
 from bot.services import staff as svc
-from bot.services.staff import NotFound, Ref
-from bot.services.staff_ui import house_buttons, houses, list_buttons
+from bot.services.staff import NotFound, Ref, houses
+from bot.ui import callbacks
+from bot.ui.staff import house_buttons, list_buttons
 from handlers.fallback import stale_button
 from handlers.staff import (
     _args,

@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.ext import ConversationHandler
 
 from bot.context import CustomContext
-from bot.menus import main_menu
+from bot.ui.menus import main_menu
 
 # Conversation states (strings: persisted as JSON).
 PLACE = "place"

@@ -23,16 +23,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.context import CustomContext
 from bot.domain.tickets import Kind
 from bot.i18n import N_, Translator, translator
-from bot.jalali import format_datetime
-from bot.labels import KIND, kind_label, localized
-from bot.menus import MenuItem, all_labels, main_menu
 from bot.services import resident as service
 from bot.services.tickets import AttachmentIn, Draft, file_ticket
+from bot.ui import callbacks
+from bot.ui.jalali import format_datetime
+from bot.ui.labels import KIND, kind_label, localized
+from bot.ui.menus import MenuItem, all_labels, main_menu
 from handlers import resident_form as rf
 from handlers import resident_place as place
 from handlers import resident_track as track

@@ -13,16 +13,16 @@ from telegram import (
     Update,
 )
 
-from bot import callbacks
 from bot.context import CustomContext
+from bot.domain.models import Neighbourhood
 from bot.i18n import N_, Translator
-from bot.labels import localized
-from bot.menus import main_menu
 from bot.services import resident as service
+from bot.ui import callbacks
+from bot.ui.labels import localized
+from bot.ui.menus import main_menu
 from handlers import resident_form as rf
 from handlers.start import consent_markup, consent_text, welcome_text
 from storage import people, places
-from storage.models import Neighbourhood
 
 F = "place"
 PAGE = 8

@@ -13,20 +13,20 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
 from bot.context import CustomContext
+from bot.domain.models import Ticket, TicketEvent
 from bot.domain.text import normalize_tracking_code
 from bot.domain.tickets import Action, Status
 from bot.i18n import N_
-from bot.jalali import format_datetime
-from bot.labels import kind_label, localized, status_label
-from bot.menus import MenuItem, all_labels, main_menu
 from bot.services import resident as service
 from bot.services.tickets import AttachmentIn
+from bot.ui import callbacks
+from bot.ui.jalali import format_datetime
+from bot.ui.labels import kind_label, localized, status_label
+from bot.ui.menus import MenuItem, all_labels, main_menu
 from handlers import resident_form as rf
 from storage import outbox, places
 from storage import tickets as repo
-from storage.models import Ticket, TicketEvent
 
 F = "my"
 PAGE = 5

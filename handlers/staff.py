@@ -24,24 +24,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
 from bot.context import CustomContext
 from bot.domain.tickets import Action, CloseReason
 from bot.i18n import Translator
-from bot.jalali import format_duration
-from bot.labels import CLOSE_REASON, localized
 from bot.services import staff as svc
 from bot.services.roles import Scope
-from bot.services.staff import NotFound, Ref, Refused
-from bot.services.staff_ui import (
-    card_buttons,
-    close_buttons,
-    current_scope,
-    house_buttons,
-    houses,
-    list_buttons,
-    ticket_for_message,
-)
+from bot.services.staff import NotFound, Ref, Refused, current_scope, houses, ticket_for_message
+from bot.ui import callbacks
+from bot.ui.jalali import format_duration
+from bot.ui.labels import CLOSE_REASON, localized
+from bot.ui.staff import card_buttons, close_buttons, house_buttons, list_buttons
 from handlers.fallback import stale_button
 
 log = logging.getLogger(__name__)
@@ -606,7 +598,7 @@ async def on_button(update: Update, context: CustomContext) -> None:
             code=ticket.code), "note", ticket.id)
     elif action == "tpls":
         items = await svc.templates(context.deps, scope)
-        from bot.services.staff_ui import _b
+        from bot.ui.staff import _b
 
         await _say(update, context, tr._("Which ready answer should go to the resident of "
                                          "{code}?").format(code=ticket.code) + "\n" +

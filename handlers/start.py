@@ -5,12 +5,12 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import callbacks
 from bot.config import SUPPORTED_LOCALES
 from bot.context import CustomContext
 from bot.i18n import Translator, translator
-from bot.menus import MenuItem, all_labels, main_menu
 from bot.services import admin as admin_svc
+from bot.ui import callbacks
+from bot.ui.menus import MenuItem, all_labels, main_menu
 from storage import people
 
 LANGUAGE_NAMES = {"fa": "فارسی", "en": "English"}

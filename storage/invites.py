@@ -8,8 +8,8 @@ from datetime import datetime
 import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
+from bot.domain.models import Role
 from storage.base import fetch_all, fetch_one, iso, to_model, to_models
-from storage.models import Role
 
 
 class Invite(BaseModel):

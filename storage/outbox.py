@@ -8,8 +8,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.domain.models import OutboxMessage
 from storage.base import fetch_all, fetch_value, iso, to_models
-from storage.models import OutboxMessage
 
 
 async def enqueue(conn: aiosqlite.Connection, *, idem_key: str, chat_id: int, kind: str,

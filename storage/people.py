@@ -7,8 +7,8 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.domain.models import Person, Role
 from storage.base import fetch_all, fetch_one, iso, to_model, to_models
-from storage.models import Person, Role
 
 
 async def upsert(conn: aiosqlite.Connection, person_id: int, first_name: str,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import aiosqlite
 
+from bot.domain.models import Category, City, House, Neighbourhood, Province
 from storage.base import fetch_all, fetch_one, fetch_value, to_model, to_models
-from storage.models import Category, City, House, Neighbourhood, Province
 
 _NEIGHBOURHOOD = """
 SELECT n.id, n.city_id, n.code, n.name_fa, n.name_en, n.lat, n.lon, n.sample,

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.domain.models import Ticket
 from storage.base import fetch_all, iso, to_models
-from storage.models import Ticket
 
 
 async def due_tickets(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[Ticket]:

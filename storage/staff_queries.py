@@ -13,9 +13,9 @@ from typing import Any
 
 import aiosqlite
 
+from bot.domain.models import Ticket
 from bot.domain.tickets import OPEN_STATUSES
 from storage.base import fetch_all, fetch_one, fetch_value, iso, to_model, to_models
-from storage.models import Ticket
 
 OPEN = tuple(sorted(s.value for s in OPEN_STATUSES))
 

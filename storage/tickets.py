@@ -8,9 +8,9 @@ from typing import Any
 
 import aiosqlite
 
+from bot.domain.models import Attachment, Ticket, TicketEvent
 from bot.domain.tickets import OPEN_STATUSES, Kind, Status
 from storage.base import fetch_all, fetch_one, fetch_value, iso, to_model, to_models
-from storage.models import Attachment, Ticket, TicketEvent
 
 _OPEN = tuple(s.value for s in OPEN_STATUSES)
 _OPEN_SQL = "(" + ",".join("?" * len(_OPEN)) + ")"

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.domain.models import Ticket
 from bot.domain.tickets import Kind
 from bot.services.tickets import Draft, file_ticket
 from storage import people, places
 from storage import tickets as repo
-from storage.models import Ticket
 from tests.harness import Harness, Msg
 
 TEXT = "سقف خانه چکه می‌کند و آب به اتاق بچه‌ها می‌ریزد"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from bot.domain.models import Ticket
 from bot.domain.tickets import Kind
 from bot.services.tickets import Draft, file_ticket
 from storage import people, places
 from storage import tickets as repo
-from storage.models import Ticket
 from tests.harness import Harness
 
 RESIDENT = 8001

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import callbacks
 from bot.domain.tickets import OPEN_STATUSES, Action, Status, TransitionError, allowed, next_status
+from bot.ui import callbacks
 
 
 def test_happy_path() -> None:

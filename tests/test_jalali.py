@@ -1,4 +1,4 @@
-"""Tests for bot.jalali."""
+"""Tests for bot.ui.jalali."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.jalali import (
+from bot.ui.jalali import (
     MONTHS_EN,
     MONTHS_FA,
     format_date,

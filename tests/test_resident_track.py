@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain import sla
+from bot.domain.models import Ticket
 from bot.domain.tickets import Action, CloseReason, Status
 from bot.services.resident import tell_resident
 from bot.services.tickets import Actor, apply
 from storage import tickets as repo
-from storage.models import Ticket
 from tests.harness import Harness, buttons
 from tests.resident_steps import add_role, current, seed_ticket, ticket
 

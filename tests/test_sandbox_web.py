@@ -21,11 +21,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import deps_of
 from bot.config import Settings
 from bot.domain.tickets import Kind
-from bot.jalali import format_datetime
 from bot.sandbox import seed
 from bot.sandbox.run import Sandbox
 from bot.sandbox.web import make_app
 from bot.services.tickets import Draft, file_ticket
+from bot.ui.jalali import format_datetime
 from storage import places, roles_query, updates
 from storage.base import fetch_value
 

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from bot.domain import sla as clock_rules
+from bot.domain.models import Ticket
 from bot.domain.tickets import Action, Kind
 from bot.i18n import translator
 from bot.services.tickets import SYSTEM, Actor, Draft, apply, file_ticket
 from bot.sla import run_digest, sweep
-from bot.sla_text import sla_badge
+from bot.ui.sla_badge import sla_badge
 from storage import people, places
 from storage import tickets as repo
 from storage.base import fetch_value
-from storage.models import Ticket
 from tests.harness import Harness, restart, start_harness, stop_harness
 
 RESIDENT, MAYOR, STAFF, SUPERVISOR, OTHER_STAFF = 8001, 8002, 8003, 8004, 8005

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from bot.domain import sla
 from bot.domain.sla import BREACH, ESCALATE2, SlaState, describe, due_actions
 from bot.i18n import translator
-from bot.jalali import format_datetime, format_duration
+from bot.ui.jalali import format_datetime, format_duration
 
 T0 = datetime(2026, 3, 19, 20, 0, tzinfo=UTC)   # just before Nowruz: an old DST switch day
 H = timedelta(hours=1)

@@ -20,10 +20,10 @@ from importlib import resources
 
 from aiohttp import web
 
-from bot.jalali import format_datetime
 from bot.sandbox.emulator import Emulator, JsonDict
 from bot.sandbox.run import Sandbox
 from bot.sandbox.seed import SAMPLE_LOCATION, SAMPLE_PHONE, SandboxPerson
+from bot.ui.jalali import format_datetime
 
 log = logging.getLogger(__name__)
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.commands import menu
 from bot.deps import Deps
+from bot.domain.models import Role
 from bot.i18n import Translator, translator
 from bot.services import roles
+from bot.ui.commands import menu
 from storage import group_bindings, invites, people
-from storage.models import Role
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ import aiosqlite
 from telegram import InlineKeyboardMarkup
 
 from bot.deps import Deps
+from bot.domain.models import Person
 from bot.i18n import Translator, choose_locale, translator
 from bot.outbox import Queued
 from storage import people
-from storage.models import Person
 
 Render = Callable[[Translator], str]
 Markup = Callable[[Translator], InlineKeyboardMarkup | None]

@@ -13,19 +13,19 @@ from typing import Any
 import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks
 from bot.deps import Deps
 from bot.domain import sla
+from bot.domain.models import Neighbourhood, Ticket
 from bot.domain.text import best_matches
 from bot.domain.tickets import Action, CloseReason, Status, allowed
 from bot.i18n import Translator
-from bot.jalali import format_datetime
-from bot.labels import status_label
 from bot.services.notify import Render, notify
 from bot.services.tickets import Actor, AttachmentIn, announce, apply
+from bot.ui import callbacks
+from bot.ui.jalali import format_datetime
+from bot.ui.labels import status_label
 from storage import places, roles_query
 from storage import tickets as repo
-from storage.models import Neighbourhood, Ticket
 
 RATE = "rate"
 

@@ -15,10 +15,10 @@ from enum import StrEnum
 import aiosqlite
 
 from bot.deps import Deps
+from bot.domain.models import Role
 from bot.i18n import N_, Translator
-from bot.labels import localized
+from bot.ui.labels import localized
 from storage import group_bindings, invites, people, places
-from storage.models import Role
 from storage.staff_queries import Area, neighbourhood_ids
 
 INVITE_DAYS = 7

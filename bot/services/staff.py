@@ -18,19 +18,19 @@ import aiosqlite
 
 from bot.deps import Deps
 from bot.domain import sla
+from bot.domain.models import Attachment, House, Role, Ticket, TicketEvent
 from bot.domain.text import normalize, normalize_tracking_code, to_ascii_digits
 from bot.domain.tickets import Action, CloseReason, Status, TransitionError
 from bot.i18n import N_, Translator
-from bot.jalali import format_datetime
-from bot.labels import CLOSE_REASON, kind_label, localized, status_label
 from bot.services.resident import notify_resident
-from bot.services.roles import Scope
+from bot.services.roles import Scope, scope_for
 from bot.services.tickets import Actor, announce, apply
-from bot.sla_text import sla_badge
-from storage import people, places
+from bot.ui.jalali import format_datetime
+from bot.ui.labels import CLOSE_REASON, kind_label, localized, status_label
+from bot.ui.sla_badge import sla_badge
+from storage import outbox, people, places
 from storage import staff_queries as q
 from storage import tickets as repo
-from storage.models import Attachment, Ticket, TicketEvent
 
 PAGE = 8
 SEARCH_LIMIT = 10
@@ -584,3 +584,21 @@ EXPORT_HEADERS = (N_("code"), N_("filed"), N_("neighbourhood code"), N_("neighbo
 async def templates(deps: Deps, scope: Scope) -> list[q.CannedReply]:
     async with deps.db.read() as conn:
         return await q.canned_replies(conn, scope.house_ids)
+
+
+# ---------------------------------------------------------------------------- lookups for handlers
+
+async def current_scope(deps: Deps, person_id: int, roles: list[Role], chat_id: int,
+                        group: bool) -> Scope:
+    async with deps.db.read() as conn:
+        return await scope_for(conn, person_id, roles, chat_id=chat_id, group=group)
+
+
+async def ticket_for_message(deps: Deps, chat_id: int, message_id: int) -> int | None:
+    async with deps.db.read() as conn:
+        return await outbox.ticket_for_message(conn, chat_id, message_id)
+
+
+async def houses(deps: Deps) -> list[House]:
+    async with deps.db.read() as conn:
+        return await places.houses(conn)

@@ -13,18 +13,18 @@ from typing import Any
 import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks
 from bot.deps import Deps
 from bot.domain import sla
+from bot.domain.models import Ticket
 from bot.domain.text import generate_tracking_code
 from bot.domain.tickets import Action, Kind, next_status
 from bot.i18n import Translator
-from bot.jalali import format_datetime
-from bot.labels import kind_label, localized
 from bot.services.notify import notify
+from bot.ui import callbacks
+from bot.ui.jalali import format_datetime
+from bot.ui.labels import kind_label, localized
 from storage import places, roles_query
 from storage import tickets as repo
-from storage.models import Ticket
 
 
 @dataclass(frozen=True)

@@ -1,33 +1,15 @@
-"""Keyboards and small lookups shared by the staff and mayor handlers (no SQL here)."""
+"""Keyboards of the staff and mayor cards and lists."""
 
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks
-from bot.deps import Deps
+from bot.domain.models import House, Ticket
 from bot.domain.tickets import CloseReason, Status
 from bot.i18n import Translator
-from bot.labels import CLOSE_REASON, localized
-from bot.services.roles import Scope, scope_for
-from storage import outbox, places
-from storage.models import House, Role, Ticket
-
-
-async def current_scope(deps: Deps, person_id: int, roles: list[Role], chat_id: int,
-                        group: bool) -> Scope:
-    async with deps.db.read() as conn:
-        return await scope_for(conn, person_id, roles, chat_id=chat_id, group=group)
-
-
-async def ticket_for_message(deps: Deps, chat_id: int, message_id: int) -> int | None:
-    async with deps.db.read() as conn:
-        return await outbox.ticket_for_message(conn, chat_id, message_id)
-
-
-async def houses(deps: Deps) -> list[House]:
-    async with deps.db.read() as conn:
-        return await places.houses(conn)
+from bot.services.roles import Scope
+from bot.ui import callbacks
+from bot.ui.labels import CLOSE_REASON, localized
 
 
 def _b(text: str, *parts: object) -> InlineKeyboardButton:

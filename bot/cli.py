@@ -1,12 +1,15 @@
-"""`python -m bot invite ...`: create the first invites without any chat."""
+"""Tool commands of `python -m bot` besides running the bot: `invite` creates the first
+invites without any chat, `import-places` loads a places CSV."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
 
-from bot.__main__ import SUBCOMMANDS
 from bot.clock import SystemClock
 from bot.config import Settings
 
@@ -54,10 +57,40 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-_ENTRY = ("create a one-time invite link for a mayor, staff member or supervisor",
-          _configure, _run)
-SUBCOMMANDS["invite"] = _ENTRY
-# `python -m bot` runs bot/__main__.py as `__main__`, a different module object.
-_running = sys.modules.get("__main__")
-if _running is not None and isinstance(getattr(_running, "SUBCOMMANDS", None), dict):
-    _running.SUBCOMMANDS["invite"] = _ENTRY
+def _configure_places(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path)
+
+
+async def _run_places(settings: Settings, args: argparse.Namespace) -> int:
+    return await _import_places(settings, args.file)
+
+
+async def _import_places(settings: Settings, path: Path) -> int:
+    from bot.reference import ImportError_
+    from bot.services.reference import import_places, load_reference
+    from storage.db import Database
+
+    db = Database(settings.database_path)
+    await db.open()
+    try:
+        await load_reference(db)
+        count = await import_places(db, path)
+    except ImportError_ as exc:
+        print(f"{exc.path}: nothing imported:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    finally:
+        await db.close()
+    print(f"imported {count} neighbourhoods from {path}")
+    return 0
+
+
+# name -> (help, configure the sub-parser, run); `python -m bot` adds one sub-command each.
+SubcommandRun = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], SubcommandRun]] = {
+    "import-places": ("validate and import a places CSV (columns as data/places.csv); nothing "
+                      "is imported if a row is bad", _configure_places, _run_places),
+    "invite": ("create a one-time invite link for a mayor, staff member or supervisor",
+               _configure, _run),
+}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.domain.models import Ticket
 from bot.domain.sla import SlaState, describe
 from bot.domain.tickets import Status
 from bot.i18n import Translator
-from bot.jalali import format_duration
-from storage.models import Ticket
+from bot.ui.jalali import format_duration
 
 
 def sla_badge(tr: Translator, ticket: Ticket, now: datetime) -> str:

@@ -1,0 +1,1 @@
+"""Presentation: keyboards, cards, notification texts, typed callback data, dates."""
