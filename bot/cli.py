@@ -33,6 +33,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services.admin import new_invite
     from bot.services.reference import load_reference
     from bot.services.roles import InviteError, invite_link
+    from bot.ui.errors import refused_text
     from storage.db import Database
 
     if not args.bot_username:
@@ -49,7 +50,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         invite = await new_invite(deps, args.role, args.house, area, created_by=None,
                                   days=args.days)
     except InviteError as exc:
-        print(f"error: {exc.render(translator('en'))}", file=sys.stderr)
+        print(f"error: {refused_text(translator('en'), exc)}", file=sys.stderr)
         return 1
     finally:
         await db.close()

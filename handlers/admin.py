@@ -11,6 +11,7 @@ from bot.context import CustomContext
 from bot.domain.text import to_ascii_digits
 from bot.services import admin as svc
 from bot.services.roles import INVITE_USAGE, Consumed, InviteError, invite_link
+from bot.ui.errors import refused_text
 from bot.ui.menus import main_menu
 from handlers.staff import _args, _say
 
@@ -38,7 +39,7 @@ async def cmd_invite(update: Update, context: CustomContext) -> None:
     try:
         invite = await svc.new_invite(context.deps, role, house, area, created_by=user.id)
     except InviteError as exc:
-        await _say(update, context, exc.render(tr) + "\n\n" + tr._(INVITE_USAGE))
+        await _say(update, context, refused_text(tr, exc) + "\n\n" + tr._(INVITE_USAGE))
         return
     link = invite_link(context.bot.username, invite.code)
     await _say(update, context, tr._(

@@ -12,7 +12,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.context import CustomContext
 from bot.domain.tickets import Action, CloseReason
 from bot.services import staff as svc
-from bot.services.staff import NotFound, Ref, houses
+from bot.services.errors import NotFound
+from bot.services.staff import Ref, houses
 from bot.ui import callbacks
 from bot.ui.staff import house_buttons, list_buttons
 from handlers.fallback import stale_button

@@ -28,9 +28,11 @@ from bot.context import CustomContext
 from bot.domain.tickets import Action, CloseReason
 from bot.i18n import Translator
 from bot.services import staff as svc
+from bot.services.errors import NotFound, Refused
 from bot.services.roles import Scope
-from bot.services.staff import NotFound, Ref, Refused, current_scope, houses, ticket_for_message
+from bot.services.staff import Ref, current_scope, houses, ticket_for_message
 from bot.ui import callbacks
+from bot.ui.errors import refused_text
 from bot.ui.jalali import format_duration
 from bot.ui.labels import CLOSE_REASON, localized
 from bot.ui.staff import card_buttons, close_buttons, house_buttons, list_buttons
@@ -111,7 +113,7 @@ async def _run(update: Update, context: CustomContext, ref: Ref,
         await _say(update, context, not_found_text(context.tr, ref))
         return False
     except Refused as exc:
-        await _say(update, context, exc.render(context.tr))
+        await _say(update, context, refused_text(context.tr, exc))
         return False
     await _say(update, context, text)
     return True

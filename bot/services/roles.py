@@ -17,6 +17,7 @@ import aiosqlite
 from bot.deps import Deps
 from bot.domain.models import Role
 from bot.i18n import N_, Translator
+from bot.services.errors import Refused
 from bot.ui.labels import localized
 from storage import group_bindings, invites, people, places
 from storage.staff_queries import Area, neighbourhood_ids
@@ -76,16 +77,8 @@ async def scope_for(conn: aiosqlite.Connection, person_id: int, roles: list[Role
 
 # ---------------------------------------------------------------------------- invites
 
-class InviteError(Exception):
-    """Bad invite request; `message` is a translatable English source string."""
-
-    def __init__(self, message: str, **values: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.values = values
-
-    def render(self, tr: Translator) -> str:
-        return tr._(self.message).format(**self.values)
+class InviteError(Refused):
+    """Bad invite request."""
 
 
 INVITE_USAGE = N_(

@@ -22,6 +22,7 @@ from bot.domain.models import Attachment, House, Role, Ticket, TicketEvent
 from bot.domain.text import normalize, normalize_tracking_code, to_ascii_digits
 from bot.domain.tickets import Action, CloseReason, Status, TransitionError
 from bot.i18n import N_, Translator
+from bot.services.errors import NotFound, Refused
 from bot.services.resident import notify_resident
 from bot.services.roles import Scope, scope_for
 from bot.services.tickets import Actor, announce, apply
@@ -35,29 +36,6 @@ from storage import tickets as repo
 PAGE = 8
 SEARCH_LIMIT = 10
 SEARCH_DAYS = 365
-
-
-class NotFound(Exception):
-    """No such ticket for this person: missing and out of scope look the same."""
-
-    def __init__(self, code: str = "") -> None:
-        super().__init__(code)
-        self.code = code
-
-
-class Refused(Exception):
-    """The action is understood but not possible now; `message` is an English msgid."""
-
-    def __init__(self, message: str, **values: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.values = values
-
-    def render(self, tr: Translator) -> str:
-        values = dict(self.values)
-        if "status" in values:
-            values["status"] = status_label(tr, Status(values["status"]))
-        return tr._(self.message).format(**values)
 
 
 @dataclass(frozen=True)
