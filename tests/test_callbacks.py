@@ -73,3 +73,24 @@ def test_a_namespace_is_registered_once() -> None:
 @given(st.text(max_size=80))
 def test_unpack_never_raises(data: str) -> None:
     callbacks.unpack(data)
+
+
+@pytest.mark.parametrize(("old", "typed"), [
+    ("st:take:42", "CardButton(action=<CardAction.TAKE: 'take'>, ticket_id=42)"),
+    ("st:q:mine:0", "QueuePage(kind='mine', page=0)"),
+    ("st:cr:7:not_our_responsibility", "CloseWith(ticket_id=7, reason=<CloseReason."
+                                       "NOT_OUR_RESPONSIBILITY: 'not_our_responsibility'>)"),
+    ("ticket:show:9", "NoticeButton(action=<NoticeAction.SHOW: 'show'>, ticket_id=9)"),
+    ("place:p:3:1", "Province(province_id=3, page=1)"),
+    ("place:pv", "Provinces(page=0)"),
+    ("place:x", "PlaceCancel()"),
+    ("new:ok:" + "a" * 32, "ConfirmFiling(form_id='" + "a" * 32 + "')"),
+    ("rate:s:5:4", "Rate(ticket_id=5, stars=4)"),
+    ("my:list:2", "MyList(page=2)"),
+])
+def test_buttons_already_in_chats_still_parse(old: str, typed: str) -> None:
+    from bot.ui import buttons  # noqa: F401  (registers the classes)
+
+    item = callbacks.unpack(old)
+    assert repr(item) == typed
+    assert item is not None and callbacks.unpack(item.pack()) == item
