@@ -95,7 +95,7 @@ class CallbackData:
     """
 
     prefix: ClassVar[str]
-    action: ClassVar[str | None]   # set for fixed-action classes (shadowed by an Enum field)
+    fixed_action: ClassVar[str | None] = None   # None: the first field is the action
 
     def __init_subclass__(cls, *, prefix: str, action: str | None = None,
                           **kwargs: Any) -> None:
@@ -106,12 +106,11 @@ class CallbackData:
         if key in _REGISTRY:
             raise ValueError(f"callback namespace {key!r} registered twice")
         cls.prefix = prefix
-        if action is not None:
-            cls.action = action
+        cls.fixed_action = action
         _REGISTRY[key] = cls
 
     def pack(self) -> str:
-        fixed = _fixed_action(type(self))
+        fixed = self.fixed_action
         values = [_to_part(getattr(self, f.name)) for f in dataclasses.fields(self)]  # type: ignore[arg-type]
         if fixed is not None:
             return build(self.prefix, fixed, *values)
@@ -122,24 +121,13 @@ class CallbackData:
     @classmethod
     def pattern(cls) -> str:
         """Regex for CallbackQueryHandler matching this class's data."""
-        return pattern(cls.prefix, _fixed_action(cls))
+        return pattern(cls.prefix, cls.fixed_action)
 
     @classmethod
     def unpack(cls, data: str | None) -> Self | None:
         """This class from `data`, or None (another class, stale or forged)."""
         item = unpack(data)
         return item if isinstance(item, cls) else None
-
-
-def _fixed_action(cls: type[CallbackData]) -> str | None:
-    action = cls.__dict__.get("action")
-    if isinstance(action, str):
-        return action
-    for base in cls.__mro__[1:]:
-        value = base.__dict__.get("action")
-        if isinstance(value, str):
-            return value
-    return None
 
 
 def _to_part(value: object) -> str:
