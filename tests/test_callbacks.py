@@ -47,7 +47,8 @@ def test_pack_and_unpack_round_trip() -> None:
 
 @pytest.mark.parametrize("data", [None, "", "zz", "zz:take", "zz:take:x", "zz:nope:1",
                                   "zz:q:mine", "zz:q:mine:x", "zz:take:1:a:b", "other:take:1",
-                                  "zz:q:mine:1:2", "x" * 65])
+                                  "zz:q:mine:1:2", "x" * 65,
+                                  "zz:take:99999999999999999999", "zz:take:9223372036854775808"])
 def test_stale_or_forged_data_is_none(data: str | None) -> None:
     assert callbacks.unpack(data) is None
 

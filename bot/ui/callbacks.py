@@ -25,6 +25,9 @@ from typing import Any, ClassVar, Self, TypeVar
 
 MAX_BYTES = 64
 _SEP = ":"
+# Numbers in buttons are database ids, pages and counts: SQLite's 64-bit range bounds them,
+# so a forged huge number parses to "expired" instead of overflowing a query.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +158,7 @@ def _from_part(kind: Any, text: str) -> Any:
             raise ValueError(text)
         return text == "1"
     if kind is int:
-        if not re.fullmatch(r"-?\d{1,19}", text):
+        if not re.fullmatch(r"-?\d{1,19}", text) or not INT_MIN <= int(text) <= INT_MAX:
             raise ValueError(text)
         return int(text)
     if kind is str:
