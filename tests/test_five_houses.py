@@ -16,6 +16,7 @@ import pytest
 
 import bot.reference
 from bot import DATA_DIR
+from bot.cli import _house_codes
 from bot.services.admin import new_invite
 from storage import places
 from tests.harness import Harness, start_harness, stop_harness
@@ -54,7 +55,9 @@ async def test_fifth_house_from_data_routes_queues_and_counts(h5: Harness) -> No
         coop = await places.house_by_code(conn, HOUSE)
         assert coop is not None and len(await places.houses(conn)) == 5
 
-    # Texts that list houses read the table: the admin's invite help, the CLI-like refusal.
+    # Texts that list houses read the table (or data/houses.csv, for the command line's
+    # help): the admin's invite help and refusals.
+    assert HOUSE in _house_codes()
     usage = texts(await h.send(ADMIN, "/invite"))
     assert f"{HOUSE} ({HOUSE_FA})" in usage and "welfare (خانه بهزیستی)" in usage
     refused = texts(await h.send(ADMIN, "/invite staff nowhere ISL01"))
