@@ -14,9 +14,19 @@ from bot.clock import SystemClock
 from bot.config import Settings
 
 
+def _house_codes() -> str:
+    """The codes in data/houses.csv (the houses table is loaded from it at every start)."""
+    from bot.reference import HouseRow, ImportError_, data_file, read_rows
+
+    try:
+        return " | ".join(row.code for row in read_rows(data_file("houses.csv"), HouseRow))
+    except ImportError_:
+        return "see data/houses.csv"
+
+
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role", required=True, choices=["mayor", "staff", "supervisor"])
-    parser.add_argument("--house", help="welfare | relief | ehsan | redcrescent")
+    parser.add_argument("--house", help=f"house code (staff, supervisor): {_house_codes()}")
     area = parser.add_mutually_exclusive_group(required=True)
     area.add_argument("--neighbourhoods", help="comma-separated neighbourhood codes")
     area.add_argument("--city", help="city code (staff, supervisor)")

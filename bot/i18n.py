@@ -83,6 +83,11 @@ def _load(locale: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buffer)
 
 
+def localized(tr: Translator, name_fa: str, name_en: str) -> str:
+    """Reference data carries both names; pick the reader's (also `bot.ui.labels.localized`)."""
+    return name_fa if tr.locale == "fa" else name_en
+
+
 def choose_locale(stored: str | None, telegram_language_code: str | None, default: str) -> str:
     """The user's own choice, else their Telegram language if we have it, else the default."""
     if stored in SUPPORTED_LOCALES:

@@ -11,7 +11,9 @@ from bot.context import CustomContext
 from bot.domain.text import to_ascii_digits
 from bot.services import admin as svc
 from bot.services.roles import INVITE_USAGE, Consumed, InviteError, invite_link
+from bot.services.staff import houses
 from bot.ui.errors import refused_text
+from bot.ui.labels import house_choices
 from bot.ui.menus import main_menu
 from handlers.staff import _args, _say
 
@@ -29,7 +31,8 @@ async def cmd_invite(update: Update, context: CustomContext) -> None:
     tr = context.tr
     args = _args(update, 3)
     if not args:
-        await _say(update, context, tr._(INVITE_USAGE))
+        await _say(update, context, tr._(INVITE_USAGE).format(
+            houses=house_choices(tr, await houses(context.deps))))
         return
     role = args[0].lower()
     house, area = (None, " ".join(args[1:])) if role == "mayor" else \
@@ -39,7 +42,8 @@ async def cmd_invite(update: Update, context: CustomContext) -> None:
     try:
         invite = await svc.new_invite(context.deps, role, house, area, created_by=user.id)
     except InviteError as exc:
-        await _say(update, context, refused_text(tr, exc) + "\n\n" + tr._(INVITE_USAGE))
+        await _say(update, context, refused_text(tr, exc) + "\n\n" + tr._(INVITE_USAGE).format(
+            houses=house_choices(tr, await houses(context.deps))))
         return
     link = invite_link(context.bot.username, invite.code)
     await _say(update, context, tr._(

@@ -15,6 +15,7 @@ from bot.services import staff as svc
 from bot.services.errors import NotFound
 from bot.services.staff import Ref, houses
 from bot.ui import callbacks
+from bot.ui.labels import house_choices
 from bot.ui.staff import house_buttons, list_buttons
 from handlers.fallback import stale_button
 from handlers.staff import (
@@ -61,7 +62,7 @@ async def cmd_route(update: Update, context: CustomContext) -> None:
     if len(args) < 3:
         await _say(update, context, context.tr._(
             "Write the code, the house and the reason: /route CODE HOUSE reason. Houses: "
-            "welfare, relief, ehsan, redcrescent"))
+            "{houses}").format(houses=house_choices(context.tr, await houses(context.deps))))
         return
     await do_move(update, context, scope, Ref.parse(args[0]), args[1], args[2], Action.ROUTE)
 

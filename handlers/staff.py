@@ -34,7 +34,7 @@ from bot.services.staff import Ref, current_scope, houses, ticket_for_message
 from bot.ui import callbacks
 from bot.ui.errors import refused_text
 from bot.ui.jalali import format_duration
-from bot.ui.labels import CLOSE_REASON, localized
+from bot.ui.labels import CLOSE_REASON, house_choices, localized
 from bot.ui.staff import card_buttons, close_buttons, house_buttons, list_buttons
 from handlers.fallback import stale_button
 
@@ -316,7 +316,7 @@ def _usage(tr: Translator, command: str) -> str:
         "ask": tr._("Write the code and the question: /ask CODE question"),
         "note": tr._("Write the code and the note: /note CODE text"),
         "transfer": tr._("Write the code, the house and the reason: /transfer CODE HOUSE "
-                         "reason. Houses: welfare, relief, ehsan, redcrescent"),
+                         "reason. Houses: {houses}"),
         "close": tr._("Write the code: /close CODE, then choose the reason. Or: /close CODE "
                       "resolved|notours|impossible message, /close CODE duplicate ORIGINAL "
                       "message"),
@@ -381,7 +381,8 @@ async def cmd_transfer(update: Update, context: CustomContext) -> None:
         return
     args = _args(update, 3)
     if len(args) < 3:
-        await _say(update, context, _usage(context.tr, "transfer"))
+        await _say(update, context, _usage(context.tr, "transfer").format(
+            houses=house_choices(context.tr, await houses(context.deps))))
         return
     await do_move(update, context, scope, Ref.parse(args[0]), args[1], args[2],
                   Action.TRANSFER)

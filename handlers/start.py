@@ -70,7 +70,9 @@ def help_text(context: CustomContext) -> str:
         parts.append(tr._(
             "For neighbourhood mayors:\n"
             "/inbox: new requests of your neighbourhoods; re-route them to the right house, "
-            "mark duplicates, add internal notes."))
+            "mark duplicates, add internal notes.\n"
+            "/route CODE HOUSE reason · /duplicate CODE ORIGINAL · /note CODE text · "
+            "/show CODE · /files CODE"))
     if context.has_role("staff", "supervisor"):
         parts.append(tr._(
             "For house staff:\n"

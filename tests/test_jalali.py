@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gettext
+import io
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,16 +12,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.ui.jalali import (
-    MONTHS_EN,
-    MONTHS_FA,
     format_date,
     format_datetime,
     format_duration,
+    format_weekday,
     is_persian,
     jalali_ymd,
+    month_names,
     tehran_now,
     to_local,
 )
+
+MONTHS_FA = month_names("fa")
+MONTHS_EN = month_names("en")
 
 DATES = st.datetimes(
     min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC)
@@ -128,3 +133,40 @@ def test_format_duration_properties(td: timedelta) -> None:
     assert 1 <= len(en.split()) // 2 <= 2
     assert not set(format_duration(td, "fa")) & set("0123456789")
     assert format_duration(-td, "en") == en
+
+
+def test_month_and_weekday_names_come_from_the_catalogues() -> None:
+    assert month_names("fa") == ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
+                                 "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند")
+    assert month_names("en")[0] == "Farvardin" and month_names("de") == month_names("en")
+    saturday = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)      # 7 Azar 1405, a Saturday
+    assert format_weekday(saturday, "fa") == "شنبه"
+    assert format_weekday(saturday, "en") == "Saturday"
+    assert format_weekday(saturday + timedelta(days=6), "fa") == "جمعه"
+    # 23:00 UTC on Friday is already Saturday in Tehran.
+    assert format_weekday(datetime(2026, 11, 27, 23, 0, tzinfo=UTC), "en") == "Saturday"
+
+
+def test_a_third_language_is_a_catalogue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Swap in a catalogue for a made-up locale: dates and durations follow, no code."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    import bot.ui.jalali as jalali
+    from bot.i18n import Translator
+
+    catalog = Catalog(locale="de")
+    for msgid, text in {"Azar": "Asar", "{day} {month} {year}": "{day}. {month} {year}",
+                        "{date}, {time}": "{date} um {time}",
+                        "{larger} {smaller}": "{larger} und {smaller}"}.items():
+        catalog.add(msgid, text)
+    catalog.add(("{n} hour", "{n} hours"), ("{n} Stunde", "{n} Stunden"))
+    catalog.add(("{n} minute", "{n} minutes"), ("{n} Minute", "{n} Minuten"))
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    german = Translator("de", gettext.GNUTranslations(buffer))
+    monkeypatch.setattr(jalali, "_tr", lambda locale: german)
+    dt = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
+    assert format_datetime(dt, "de") == "5. Asar 1405 um 14:30"
+    assert format_duration(timedelta(hours=1, minutes=20), "de") == "1 Stunde und 20 Minuten"

@@ -20,8 +20,8 @@ from importlib import resources
 
 from aiohttp import web
 
+from bot.sandbox.core import Sandbox
 from bot.sandbox.emulator import Emulator, JsonDict
-from bot.sandbox.run import Sandbox
 from bot.sandbox.seed import SAMPLE_LOCATION, SAMPLE_PHONE, SandboxPerson
 from bot.ui.jalali import format_datetime
 

@@ -16,9 +16,8 @@ import aiosqlite
 
 from bot.deps import Deps
 from bot.domain.models import Role
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Translator, localized
 from bot.services.errors import Refused
-from bot.ui.labels import localized
 from storage import group_bindings, invites, people, places
 from storage.staff_queries import Area, neighbourhood_ids
 
@@ -87,7 +86,12 @@ INVITE_USAGE = N_(
     "/invite staff welfare ISL01,ISL02 — staff of a house for neighbourhoods\n"
     "/invite staff relief city:islamshahr — staff of a house for a whole city\n"
     "/invite supervisor ehsan province:tehran — supervisor for a city or province\n"
-    "Houses: welfare, relief, ehsan, redcrescent")
+    "Houses: {houses}")
+
+
+async def house_codes(conn: aiosqlite.Connection) -> str:
+    """The codes of the houses table (from data/houses.csv), for a Refused message."""
+    return ", ".join(h.code for h in await places.houses(conn))
 
 
 @dataclass(frozen=True)
@@ -109,8 +113,8 @@ async def parse_invite(conn: aiosqlite.Connection, role: str, house: str | None,
     if role != "mayor":
         found = await places.house_by_code(conn, house or "")
         if found is None:
-            raise InviteError(N_("Unknown house «{house}». Use welfare, relief, ehsan or "
-                                 "redcrescent."), house=house or "")
+            raise InviteError(N_("Unknown house «{house}». Use one of: {houses}"),
+                              house=house or "", houses=await house_codes(conn))
         house_id = found.id
     area = area.strip()
     kind, _, value = area.partition(":")
@@ -129,7 +133,7 @@ async def parse_invite(conn: aiosqlite.Connection, role: str, house: str | None,
                              "(province:CODE)."))
     codes = [c.strip().upper() for c in area.replace("،", ",").split(",") if c.strip()]
     if not codes:
-        raise InviteError(INVITE_USAGE)
+        raise InviteError(INVITE_USAGE, houses=await house_codes(conn))
     ids = []
     for code in codes:
         n = await places.neighbourhood_by_code(conn, code)

@@ -177,8 +177,8 @@ async def move(deps: Deps, scope: Scope, ref: Ref, house_code: str, reason: str,
                             need="mayor" if action is Action.ROUTE else "staff")
         house = await places.house_by_code(conn, house_code.strip())
         if house is None:
-            raise Refused(N_("Unknown house «{house}». Use welfare, relief, ehsan or "
-                             "redcrescent."), house=house_code)
+            raise Refused(N_("Unknown house «{house}». Use one of: {houses}"), house=house_code,
+                          houses=", ".join(h.code for h in await places.houses(conn)))
         if house.id == ticket.house_id:
             raise Refused(N_("{code} is already with this house."), code=ticket.code)
         old = await _house_name(conn, ticket.house_id)

@@ -1,64 +1,81 @@
-"""Jalali (Solar Hijri) date/time and duration formatting for the bot's two locales.
+"""Jalali (Solar Hijri) date/time and duration formatting in the reader's language.
 
 Dates are always shown in the Jalali calendar and in Iran time (``Asia/Tehran`` by
-default). ``fa`` uses Persian month names and Persian digits; ``en`` (and any other
-locale) uses transliterated month names and Latin digits. Iran abolished daylight saving
-time in 2022; ``zoneinfo`` knows that, so old dates get +04:30 in summer and new ones
-+03:30 all year.
+default). Month names, weekday names, the date/time patterns and the duration words are
+gettext messages (Babel formats only the Gregorian calendar), so a new language is a
+catalogue in ``locales/``, not code. ``fa`` gets Persian words and Persian digits; a locale
+without a catalogue gets the English source strings. Iran abolished daylight saving time in
+2022; ``zoneinfo`` knows that, so old dates get +04:30 in summer and new ones +03:30 all year.
 """
 
 from __future__ import annotations
 
+import gettext
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import jdatetime  # type: ignore[import-untyped, unused-ignore]
 
-from bot.domain.text import to_persian_digits
+from bot.config import SUPPORTED_LOCALES
+from bot.i18n import N_, Translator, translator
 
 __all__ = [
-    "MONTHS_EN",
-    "MONTHS_FA",
+    "MONTHS",
     "TEHRAN",
+    "WEEKDAYS",
     "format_date",
     "format_datetime",
     "format_duration",
+    "format_weekday",
     "is_persian",
     "jalali_ymd",
+    "month_names",
     "tehran_now",
     "to_local",
 ]
 
 TEHRAN = "Asia/Tehran"
 
-MONTHS_FA: tuple[str, ...] = (
-    "فروردین",
-    "اردیبهشت",
-    "خرداد",
-    "تیر",
-    "مرداد",
-    "شهریور",
-    "مهر",
-    "آبان",
-    "آذر",
-    "دی",
-    "بهمن",
-    "اسفند",
+# The Jalali months, as msgids (English transliteration; Persian in the catalogue).
+MONTHS: tuple[str, ...] = (
+    N_("Farvardin"),
+    N_("Ordibehesht"),
+    N_("Khordad"),
+    N_("Tir"),
+    N_("Mordad"),
+    N_("Shahrivar"),
+    N_("Mehr"),
+    N_("Aban"),
+    N_("Azar"),
+    N_("Dey"),
+    N_("Bahman"),
+    N_("Esfand"),
 )
-MONTHS_EN: tuple[str, ...] = (
-    "Farvardin",
-    "Ordibehesht",
-    "Khordad",
-    "Tir",
-    "Mordad",
-    "Shahrivar",
-    "Mehr",
-    "Aban",
-    "Azar",
-    "Dey",
-    "Bahman",
-    "Esfand",
+# The Iranian week starts on Saturday: WEEKDAYS[0] is Saturday (jdatetime's weekday() 0).
+WEEKDAYS: tuple[str, ...] = (
+    N_("Saturday"),
+    N_("Sunday"),
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
 )
+
+# The English source, for locales without a catalogue (today: anything not fa/en).
+_SOURCE = Translator("en", gettext.NullTranslations())
+
+
+def _tr(locale: str) -> Translator:
+    """The catalogue of ``fa``, ``fa-IR``, ``FA_ir``, ``en``...; the English source otherwise."""
+    short = locale.strip().lower().replace("_", "-").split("-")[0]
+    return translator(short) if short in SUPPORTED_LOCALES else _SOURCE
+
+
+def month_names(locale: str) -> tuple[str, ...]:
+    """The twelve Jalali month names in ``locale`` (Farvardin first)."""
+    tr = _tr(locale)
+    return tuple(tr._(m) for m in MONTHS)
 
 
 def is_persian(locale: str) -> bool:
@@ -99,18 +116,17 @@ def format_datetime(
     ``fa``: "۵ آذر ۱۴۰۵، ساعت ۱۴:۳۰"; ``en``: "5 Azar 1405, 14:30".
     Without time: "۵ آذر ۱۴۰۵" / "5 Azar 1405". Naive datetimes raise ``ValueError``.
     """
+    tr = _tr(locale)
     local = to_local(dt, tz)
     year, month, day = jalali_ymd(dt, tz)
-    clock = f"{local.hour:02d}:{local.minute:02d}"
-    if is_persian(locale):
-        text = f"{day} {MONTHS_FA[month - 1]} {year}"
-        if with_time:
-            text += f"، ساعت {clock}"
-        return to_persian_digits(text)
-    text = f"{day} {MONTHS_EN[month - 1]} {year}"
+    # A Jalali date: day of month, month name, year ("5 Azar 1405").
+    text = tr._("{day} {month} {year}").format(day=day, month=tr._(MONTHS[month - 1]),
+                                                year=year)
     if with_time:
-        text += f", {clock}"
-    return text
+        # A date and a 24-hour time of day ("5 Azar 1405, 14:30").
+        text = tr._("{date}, {time}").format(
+            date=text, time=f"{local.hour:02d}:{local.minute:02d}")
+    return tr.digits(text)
 
 
 def format_date(dt: datetime, locale: str, tz: str = TEHRAN) -> str:
@@ -118,8 +134,19 @@ def format_date(dt: datetime, locale: str, tz: str = TEHRAN) -> str:
     return format_datetime(dt, locale, tz, with_time=False)
 
 
-def _en_unit(n: int, unit: str) -> str:
-    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+def format_weekday(dt: datetime, locale: str, tz: str = TEHRAN) -> str:
+    """The local weekday name of aware ``dt`` in zone ``tz`` ("Saturday" / "شنبه")."""
+    local = to_local(dt, tz)
+    weekday = jdatetime.date.fromgregorian(date=local.date()).weekday()  # 0 = Saturday
+    return _tr(locale)._(WEEKDAYS[int(weekday)])
+
+
+def _amount(tr: Translator, unit: str, n: int) -> str:
+    if unit == "day":
+        return tr.ngettext("{n} day", "{n} days", n).format(n=n)
+    if unit == "hour":
+        return tr.ngettext("{n} hour", "{n} hours", n).format(n=n)
+    return tr.ngettext("{n} minute", "{n} minutes", n).format(n=n)
 
 
 def format_duration(td: timedelta, locale: str) -> str:
@@ -130,19 +157,21 @@ def format_duration(td: timedelta, locale: str) -> str:
     Seconds are dropped (rounded down); under a minute gives "کمتر از یک دقیقه" /
     "less than a minute". Callers add "due in"/"overdue" themselves.
     """
+    tr = _tr(locale)
     total_minutes = int(abs(td).total_seconds()) // 60
     days, rem = divmod(total_minutes, 24 * 60)
     hours, minutes = divmod(rem, 60)
-    fa = is_persian(locale)
     if total_minutes == 0:
-        return "کمتر از یک دقیقه" if fa else "less than a minute"
+        return tr._("less than a minute")
     if days:
-        parts = [(days, "روز", "day"), (hours, "ساعت", "hour")]
+        parts = [("day", days), ("hour", hours)]
     elif hours:
-        parts = [(hours, "ساعت", "hour"), (minutes, "دقیقه", "minute")]
+        parts = [("hour", hours), ("minute", minutes)]
     else:
-        parts = [(minutes, "دقیقه", "minute")]
-    shown = [p for p in parts if p[0]]
-    if fa:
-        return to_persian_digits(" و ".join(f"{n} {unit}" for n, unit, _ in shown))
-    return " ".join(_en_unit(n, unit) for n, _, unit in shown)
+        parts = [("minute", minutes)]
+    shown = [_amount(tr, unit, n) for unit, n in parts if n]
+    text = shown[0]
+    if len(shown) == 2:
+        # Two parts of a duration, the larger unit first ("3 hours 20 minutes").
+        text = tr._("{larger} {smaller}").format(larger=shown[0], smaller=shown[1])
+    return tr.digits(text)

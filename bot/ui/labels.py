@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from bot.domain.models import House
 from bot.domain.tickets import CloseReason, Kind, Status
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Translator, localized
+
+__all__ = ["CLOSE_REASON", "KIND", "STATUS", "house_choices", "kind_label", "localized",
+           "status_label"]
 
 STATUS: dict[Status, str] = {
     Status.NEW: N_("🆕 Received, waiting in the queue"),
@@ -40,6 +46,14 @@ def kind_label(tr: Translator, kind: Kind) -> str:
     return tr._(KIND[kind])
 
 
-def localized(tr: Translator, name_fa: str, name_en: str) -> str:
-    """Reference data carries both names; pick the user's."""
-    return name_fa if tr.locale == "fa" else name_en
+def house_choices(tr: Translator, houses: Iterable[House]) -> str:
+    """The houses one can type in a command, as «code (name)» in the reader's language.
+
+    Every message that lists houses uses this with the houses table (loaded from
+    data/houses.csv), so a new house is a data row, not a code change."""
+    # One house in a list of choices: the code to type and the house's name.
+    items = [tr._("{code} ({name})").format(code=h.code, name=localized(tr, h.name_fa,
+                                                                        h.name_en))
+             for h in houses]
+    # Separator between the items of an inline list ("a, b, c").
+    return tr._(", ").join(items)
