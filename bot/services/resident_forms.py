@@ -17,6 +17,7 @@ from bot.deps import Deps
 from bot.domain import forms as steps
 from bot.domain.forms import FormFile, ResidentForm, from_legacy
 from bot.domain.models import Category, City, House, Neighbourhood, Person, Province, Ticket
+from bot.domain.resident import Summary
 from bot.domain.tickets import Kind
 from bot.i18n import N_
 from bot.services import resident as conn_level
@@ -205,13 +206,17 @@ async def same_subject(deps: Deps, form: ResidentForm, ticket_id: int) -> Reside
 
 
 async def add_text(deps: Deps, form: ResidentForm, text: str) -> ResidentForm:
-    return await _save(deps, form, text=(*form.text, text))
+    async with deps.db.tx() as conn:
+        form = await forms.get(conn, form.person_id) or form    # the latest parts
+        return await _put(conn, deps, form, text=(*form.text, text))
 
 
 async def add_file(deps: Deps, form: ResidentForm, item: FormFile, caption: str | None
                    ) -> ResidentForm:
-    text = (*form.text, caption) if caption else form.text
-    return await _save(deps, form, files=(*form.files, item), text=text)
+    async with deps.db.tx() as conn:
+        form = await forms.get(conn, form.person_id) or form
+        text = (*form.text, caption) if caption else form.text
+        return await _put(conn, deps, form, files=(*form.files, item), text=text)
 
 
 def _attachments(form: ResidentForm) -> list[AttachmentIn]:
@@ -250,14 +255,6 @@ async def set_location(deps: Deps, form: ResidentForm, lat: float, lon: float) -
 
 async def edit_description(deps: Deps, form: ResidentForm) -> ResidentForm:
     return await _save(deps, form, text=(), files=(), step=steps.DESCRIBE)
-
-
-@dataclass(frozen=True)
-class Summary:
-    form: ResidentForm
-    neighbourhood: Neighbourhood
-    category: Category
-    house: House
 
 
 async def to_summary(deps: Deps, form: ResidentForm) -> Summary:

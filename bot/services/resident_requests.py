@@ -13,7 +13,8 @@ from datetime import datetime
 from bot.deps import Deps
 from bot.domain import forms as steps
 from bot.domain.forms import ResidentForm
-from bot.domain.models import Category, House, Person, Role, Ticket, TicketEvent
+from bot.domain.models import Person, Role, Ticket
+from bot.domain.resident import Detail, MyPage
 from bot.domain.tickets import Action, Status, allowed
 from bot.i18n import N_
 from bot.services import resident as conn_level
@@ -64,14 +65,6 @@ async def set_language(deps: Deps, person_id: int, locale: str) -> None:
 # ------------------------------------------------------------------ lists and one request
 
 
-@dataclass(frozen=True)
-class MyPage:
-    items: list[Ticket]
-    total: int
-    page: int
-    pages: int
-
-
 async def my_page(deps: Deps, person_id: int, page: int) -> MyPage:
     async with deps.db.read() as conn:
         total = await repo.count_by_resident(conn, person_id)
@@ -79,16 +72,6 @@ async def my_page(deps: Deps, person_id: int, page: int) -> MyPage:
         page = min(max(page, 0), pages - 1)
         items = await repo.by_resident(conn, person_id, limit=PAGE, offset=page * PAGE)
     return MyPage(items, total, page, pages)
-
-
-@dataclass(frozen=True)
-class Detail:
-    ticket: Ticket
-    history: list[TicketEvent]
-    category: Category
-    house: House
-    files: int
-    can_reopen: bool
 
 
 async def _detail(deps: Deps, ticket: Ticket | None) -> Detail | None:

@@ -10,11 +10,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 from bot.config import SUPPORTED_LOCALES
 from bot.domain.forms import ResidentForm
 from bot.domain.models import Category, Neighbourhood, Ticket, TicketEvent
+from bot.domain.resident import Detail, MyPage, Summary
 from bot.domain.tickets import Action
 from bot.i18n import N_, Translator, translator
 from bot.services.resident import closure_markup
-from bot.services.resident_forms import Summary
-from bot.services.resident_requests import Detail, MyPage
 from bot.ui.buttons import (
     City,
     ConfirmFiling,
