@@ -166,7 +166,6 @@ def build(settings: Settings) -> ConversationHandler[CustomContext]:
             MessageHandler(other, form_hint),
         ],
     )
-    rf.CONVERSATION[:] = [conversation]
     return conversation
 
 

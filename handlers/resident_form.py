@@ -77,19 +77,6 @@ async def send_timeout(update: Update, context: CustomContext) -> None:
         reply_markup=main_menu(context.tr))
 
 
-def _state(context: CustomContext, handler: ConversationHandler[CustomContext] | None,
-           update: Update) -> str | None:
-    """The conversation state this update arrived in (the step the form waits at)."""
-    if handler is None:
-        return None
-    key = handler._get_key(update)
-    state = handler._conversations.get(key)
-    return state if isinstance(state, str) else None
-
-
-CONVERSATION: list[ConversationHandler[CustomContext]] = []   # set by the builder
-
-
 def step(fn: FormStep) -> Handler:
     """Wrap a state callback: it gets the resident's form; an expired (or lost) form ends
     with a message instead of acting. A form kept in PTB's user_data by an earlier version
@@ -98,8 +85,7 @@ def step(fn: FormStep) -> Handler:
     async def wrapper(update: Update, context: CustomContext) -> object:
         person_id, chat_id = ids(update)
         legacy = context.user_data.pop("form", None) if context.user_data is not None else None
-        state = _state(context, CONVERSATION[0] if CONVERSATION else None, update)
-        form = await forms.resume(context.deps, person_id, chat_id, state, legacy)
+        form = await forms.resume(context.deps, person_id, chat_id, legacy)
         if form is None:
             if update.callback_query is not None:
                 await update.callback_query.answer()
@@ -114,7 +100,7 @@ def step(fn: FormStep) -> Handler:
 
 async def on_timeout(update: object, context: CustomContext) -> None:
     """PTB's own conversation_timeout (real time) lands here."""
-    if isinstance(update, Update):
+    if isinstance(update, Update) and update.effective_user is not None:
         await end_form(update, context)
         await send_timeout(update, context)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import aiosqlite
@@ -32,6 +33,20 @@ async def put(conn: aiosqlite.Connection, form: ResidentForm, now: datetime) -> 
 
 async def delete(conn: aiosqlite.Connection, person_id: int) -> None:
     await conn.execute("DELETE FROM forms WHERE person_id = ?", (person_id,))
+
+
+async def legacy_step(conn: aiosqlite.Connection, chat_id: int, person_id: int) -> str | None:
+    """The resident conversation's state as PTB's persistence kept it before the forms table
+    (the step of a form found in user_data)."""
+    row = await fetch_one(conn, "SELECT state FROM conversations WHERE name = 'resident' "
+                          "AND key = ?", (json.dumps([chat_id, person_id]),))
+    if row is None:
+        return None
+    try:
+        state = json.loads(row[0])
+    except ValueError:
+        return None
+    return state if isinstance(state, str) else None
 
 
 async def states(conn: aiosqlite.Connection) -> dict[tuple[int, int], str]:

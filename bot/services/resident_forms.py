@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import aiosqlite
 
@@ -83,25 +83,34 @@ async def _owned_open(conn: aiosqlite.Connection, ticket_id: int | None, person_
 # ------------------------------------------------------------------ the form itself
 
 
-async def resume(deps: Deps, person_id: int, chat_id: int, state: str | None,
-                 legacy: object = None) -> ResidentForm | None:
-    """The form at a step, its idle clock restarted; None when it expired or is gone (it is
-    then deleted). `legacy` is a form from PTB's user_data before the forms table: read once."""
+async def resume(deps: Deps, person_id: int, chat_id: int, legacy: object = None
+                 ) -> ResidentForm | None:
+    """The form at its step, its idle clock restarted; None when it expired or is gone (it is
+    then deleted). `legacy` is a form from PTB's user_data before the forms table: read once
+    (its step from PTB's conversations table)."""
     now = deps.clock.now()
     async with deps.db.tx() as conn:
         form = await forms.get(conn, person_id)
         if form is None and legacy is not None:
-            form = from_legacy(legacy, person_id, chat_id, state, now)
+            step = await forms.legacy_step(conn, chat_id, person_id)
+            form = from_legacy(legacy, person_id, chat_id, step, now)
         if form is None or form.expired(now, _timeout(deps)):
             await forms.delete(conn, person_id)
             return None
-        return await _put(conn, deps, form, step=state or form.step)
+        return await _put(conn, deps, form)
 
 
 async def end(deps: Deps, person_id: int) -> None:
     """Cancelled, timed out or finished: the form is gone."""
     async with deps.db.tx() as conn:
         await forms.delete(conn, person_id)
+
+
+async def end_refused(deps: Deps, person_id: int, exc: Refused) -> NoReturn:
+    """A refused step that ends the conversation ends the form too (after the refused
+    transaction was rolled back), so a restart does not bring the form back."""
+    await end(deps, person_id)
+    raise exc
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,6 @@ async def _start(conn: aiosqlite.Connection, deps: Deps, person: Person, chat_id
                  ) -> Started:
     limit = deps.settings.max_open_tickets
     if await _open_count(conn, person.id) >= limit:
-        await forms.delete(conn, person.id)
         raise OpenLimit(limit)
     n = await places.neighbourhood(conn, person.neighbourhood_id) \
         if person.neighbourhood_id is not None else None
@@ -133,8 +141,11 @@ async def _start(conn: aiosqlite.Connection, deps: Deps, person: Person, chat_id
 
 async def start_new(deps: Deps, person: Person, chat_id: int) -> Started:
     """/new: a fresh filing form, unless the resident has too many open requests."""
-    async with deps.db.tx() as conn:
-        return await _start(conn, deps, person, chat_id)
+    try:
+        async with deps.db.tx() as conn:
+            return await _start(conn, deps, person, chat_id)
+    except OpenLimit as exc:
+        await end_refused(deps, person.id, exc)
 
 
 async def agree_and_start(deps: Deps, person_id: int, chat_id: int) -> Started:
@@ -143,18 +154,21 @@ async def agree_and_start(deps: Deps, person_id: int, chat_id: int) -> Started:
         await people.set_consent(conn, person_id, deps.clock.now())
         person = await people.get(conn, person_id)
         assert person is not None
-        return await _start(conn, deps, person, chat_id)
+    return await start_new(deps, person, chat_id)
 
 
 async def start_follow(deps: Deps, person_id: int, chat_id: int, ticket_id: int | None
                        ) -> ResidentForm:
     """«✍️ Add a message» on one of the resident's open requests."""
-    async with deps.db.tx() as conn:
-        ticket = await _owned_open(conn, ticket_id, person_id)
-        form = _new(deps, person_id, chat_id, "follow", steps.DESCRIBE, ticket_id=ticket.id,
-                    code=ticket.code)
-        await forms.put(conn, form, deps.clock.now())
-        return form
+    try:
+        async with deps.db.tx() as conn:
+            ticket = await _owned_open(conn, ticket_id, person_id)
+            form = _new(deps, person_id, chat_id, "follow", steps.DESCRIBE,
+                        ticket_id=ticket.id, code=ticket.code)
+            await forms.put(conn, form, deps.clock.now())
+            return form
+    except Refused as exc:
+        await end_refused(deps, person_id, exc)
 
 
 async def back_to_kind(deps: Deps, form: ResidentForm) -> KindPrompt:

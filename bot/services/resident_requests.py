@@ -19,6 +19,7 @@ from bot.domain.tickets import Action, Status, allowed
 from bot.i18n import N_
 from bot.services import resident as conn_level
 from bot.services.errors import Refused
+from bot.services.resident_forms import end_refused
 from bot.services.tickets import AttachmentIn
 from storage import forms, outbox, people, places, updates
 from storage import tickets as repo
@@ -143,16 +144,19 @@ async def relay(deps: Deps, person_id: int, chat_id: int, reply_to: int, body: s
 
 async def rate(deps: Deps, person_id: int, chat_id: int, ticket_id: int, stars: int) -> Ticket:
     """Stars after closure; a form then waits for an optional comment."""
-    async with deps.db.tx() as conn:
-        ticket = await conn_level.owned_ticket(conn, ticket_id, person_id)
-        if ticket is None:
-            raise Refused(EXPIRED)
-        ticket = await conn_level.rate(conn, deps, ticket, person_id, stars)
-        now = deps.clock.now()
-        await forms.put(conn, ResidentForm(person_id=person_id, chat_id=chat_id, mode="rate",
-                                           step=steps.RATE_COMMENT, ticket_id=ticket.id,
-                                           started_at=now, at=now), now)
-        return ticket
+    try:
+        async with deps.db.tx() as conn:
+            ticket = await conn_level.owned_ticket(conn, ticket_id, person_id)
+            if ticket is None:
+                raise Refused(EXPIRED)
+            ticket = await conn_level.rate(conn, deps, ticket, person_id, stars)
+            now = deps.clock.now()
+            await forms.put(conn, ResidentForm(
+                person_id=person_id, chat_id=chat_id, mode="rate", step=steps.RATE_COMMENT,
+                ticket_id=ticket.id, started_at=now, at=now), now)
+            return ticket
+    except Refused as exc:
+        await end_refused(deps, person_id, exc)
 
 
 async def rate_comment(deps: Deps, form: ResidentForm, comment: str) -> None:
@@ -173,11 +177,13 @@ class ReopenTooLate(Refused):
 
 async def start_reopen(deps: Deps, person_id: int, chat_id: int, ticket_id: int) -> Ticket:
     """«❌ Not resolved»: a form waits for the reason."""
+    too_late: bool | None     # None: not the resident's closed request
     async with deps.db.tx() as conn:
         ticket = await conn_level.owned_ticket(conn, ticket_id, person_id)
         if ticket is None or ticket.status is not Status.CLOSED:
-            raise Refused(EXPIRED)
-        if not conn_level.can_reopen(deps, ticket):
+            await forms.delete(conn, person_id)
+            too_late = None
+        elif not conn_level.can_reopen(deps, ticket):
             await forms.delete(conn, person_id)
             too_late = True
         else:
@@ -186,8 +192,12 @@ async def start_reopen(deps: Deps, person_id: int, chat_id: int, ticket_id: int)
             await forms.put(conn, ResidentForm(
                 person_id=person_id, chat_id=chat_id, mode="reopen", step=steps.REOPEN_REASON,
                 ticket_id=ticket.id, code=ticket.code, started_at=now, at=now), now)
+    if too_late is None:
+        raise Refused(EXPIRED)
     if too_late:
+        assert ticket is not None
         raise ReopenTooLate(ticket.code, deps.settings.reopen_days)
+    assert ticket is not None
     return ticket
 
 
