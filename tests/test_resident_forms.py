@@ -192,3 +192,47 @@ async def test_unreadable_old_form_ends_politely(h: Harness) -> None:
     assert CLOSED in replies[-1]["text"]
     replies = await h.send(R, "/new")
     assert "چه چیزی می‌خواهید بفرستید" in replies[-1]["text"]
+
+
+# ------------------------------------------------------------------ the model and its table
+
+
+async def test_forms_table_round_trip_and_states(tmp_path: Any) -> None:
+    from bot.clock import FakeClock
+    from bot.domain.forms import FormFile, ResidentForm
+    from storage.db import Database
+
+    db = Database(tmp_path / "f.sqlite3")
+    await db.open()
+    await db.migrate()
+    now = FakeClock().now()
+    form = ResidentForm(person_id=7, chat_id=7, mode="new", step="describe",
+                        text=("a", "b"), files=(FormFile(kind="photo", file_id="F"),),
+                        started_at=now, at=now)
+    async with db.tx() as conn:
+        await form_rows.put(conn, form, now)
+        await conn.execute("INSERT INTO forms(person_id, data, updated_at) VALUES (8, '{', '')")
+    async with db.read() as conn:
+        assert await form_rows.get(conn, 7) == form
+        assert await form_rows.get(conn, 8) is None         # unreadable: no form, no error
+        assert await form_rows.states(conn) == {(7, 7): "describe"}
+    async with db.tx() as conn:
+        await form_rows.delete(conn, 7)
+    async with db.read() as conn:
+        assert await form_rows.get(conn, 7) is None
+    await db.close()
+
+
+def test_legacy_forms_are_read_or_refused() -> None:
+    from bot.clock import FakeClock
+    from bot.domain.forms import from_legacy
+
+    now = FakeClock().now()
+    form = from_legacy({"id": "x", "mode": "follow", "text": ["hi"], "files": [
+        {"kind": "voice", "file_id": "V", "file_unique_id": "U", "caption": None}],
+        "ticket_id": 3, "code": "ABC123", "at": now.isoformat()}, 5, 5, "describe", now)
+    assert form is not None and form.mode == "follow" and form.files[0].file_id == "V"
+    assert form.step == "describe" and form.body == "hi" and form.at == now
+    for junk in (None, "form", {"mode": "bogus"}, {"text": 5}, {"at": "yesterday"},
+                 {"files": [{"kind": 1}]}):
+        assert from_legacy(junk, 5, 5, None, now) is None
