@@ -10,7 +10,7 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 from bot.context import CustomContext
 from bot.domain.models import Role
 from bot.i18n import choose_locale, translator
-from bot.services import resident_requests as requests
+from bot.services import people as people_svc
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +23,8 @@ async def prepare(update: Update, context: CustomContext) -> None:
     user = update.effective_user
     who = None if user is None or user.is_bot else (user.id, user.first_name, user.username)
     try:
-        arrival = await requests.arrive(deps, update.update_id, who)
-    except requests.SeenBefore:
+        arrival = await people_svc.arrive(deps, update.update_id, who)
+    except people_svc.SeenBefore:
         log.info("update %s seen before; skipped", update.update_id)
         raise ApplicationHandlerStop from None
     if arrival is None or user is None:

@@ -78,18 +78,22 @@ async def _city_screen(context: CustomContext, item: City) -> Screen:
                   item.page, item, (tr._("🔙 Back to cities"), Province(city.province_id, 0))))
 
 
+async def _provinces_screen(context: CustomContext, item: Provinces) -> Screen:
+    return await _provinces(context, item.page)
+
+
+SCREENS: dict[type, Callable[[CustomContext, Any], Coroutine[Any, Any, Screen]]] = {
+    Provinces: _provinces_screen, Province: _province_screen, City: _city_screen,
+}
+
+
 async def _turn(update: Update, context: CustomContext, form: ResidentForm,
                 item: Any) -> object:
     """Provinces, a province's cities or a city's neighbourhoods, page `item.page`."""
     query = update.callback_query
     assert query is not None
     try:
-        if isinstance(item, Provinces):
-            text, markup = await _provinces(context, item.page)
-        elif isinstance(item, Province):
-            text, markup = await _province_screen(context, item)
-        else:
-            text, markup = await _city_screen(context, item)
+        text, markup = await SCREENS[type(item)](context, item)
     except Refused:
         return None
     await query.edit_message_text(text, reply_markup=markup)

@@ -9,7 +9,7 @@ from bot.config import SUPPORTED_LOCALES
 from bot.context import CustomContext
 from bot.i18n import translator
 from bot.services import admin as admin_svc
-from bot.services import resident_requests as requests
+from bot.services import people as people_svc
 from bot.ui.buttons import SetLanguage
 from bot.ui.menus import MenuItem, all_labels, main_menu
 from bot.ui.resident import consent_markup, language_keyboard
@@ -100,7 +100,7 @@ async def set_language(update: Update, context: CustomContext) -> None:
         await query.answer(context.tr._("This menu has expired."))
         return
     deps = context.deps
-    await requests.set_language(deps, query.from_user.id, locale)
+    await people_svc.set_language(deps, query.from_user.id, locale)
     context.tr = translator(locale)
     if context.roles:   # their role menu follows the language too
         await admin_svc.sync_commands(context.bot, deps, query.from_user.id, locale)

@@ -7,13 +7,12 @@ Each function takes `deps`, owns its transaction and returns domain results; ref
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from bot.deps import Deps
 from bot.domain import forms as steps
 from bot.domain.forms import ResidentForm
-from bot.domain.models import Person, Role, Ticket
+from bot.domain.models import Ticket
 from bot.domain.resident import Detail, MyPage
 from bot.domain.tickets import Action, Status, allowed
 from bot.i18n import N_
@@ -21,46 +20,13 @@ from bot.services import resident as conn_level
 from bot.services.errors import Refused
 from bot.services.resident_forms import end_refused
 from bot.services.tickets import AttachmentIn
-from storage import forms, outbox, people, places, updates
+from storage import forms, outbox, places
 from storage import tickets as repo
 
 PAGE = 5
 EXPIRED = conn_level.EXPIRED
 RELAY_CLOSED = N_("Request {code} is closed, so I could not add your message. Send a new "
                   "request if you still need help.")
-
-
-# ------------------------------------------------------------------ who is writing
-
-
-class SeenBefore(Exception):
-    """This update was handled before (Telegram sent it again)."""
-
-
-@dataclass(frozen=True)
-class Arrival:
-    person: Person
-    roles: list[Role]
-
-
-async def arrive(deps: Deps, update_id: int, user: tuple[int, str, str | None] | None
-                 ) -> Arrival | None:
-    """Claim the update (None: seen before) and record who sent it (`user`: id, first name,
-    username; None for channels and bots)."""
-    now = deps.clock.now()
-    async with deps.db.tx() as conn:
-        if not await updates.claim(conn, update_id, now):
-            raise SeenBefore
-        if user is None:
-            return None
-        person = await people.upsert(conn, user[0], user[1], user[2], now)
-        roles = await people.active_roles(conn, user[0])
-    return Arrival(person, roles)
-
-
-async def set_language(deps: Deps, person_id: int, locale: str) -> None:
-    async with deps.db.tx() as conn:
-        await people.set_locale(conn, person_id, locale, deps.clock.now())
 
 
 # ------------------------------------------------------------------ lists and one request
