@@ -13,7 +13,8 @@ from bot.services import admin as svc
 from bot.services.roles import INVITE_USAGE, Consumed, InviteError, invite_link
 from bot.ui.errors import refused_text
 from bot.ui.menus import main_menu
-from handlers.staff import _args, _say
+from handlers.ticket_kit import command_args as _args
+from handlers.ticket_kit import say as _say
 
 
 async def _admin(update: Update, context: CustomContext) -> bool:
