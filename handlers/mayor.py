@@ -160,7 +160,8 @@ async def _answer_duplicate(update: Update, context: CustomContext, scope: Scope
     await do_close(update, context, scope, ref, CloseReason.DUPLICATE, text, need="mayor")
 
 
-# The mayor's prompts; handlers.staff.on_reply finds the prompt and calls these.
+# The mayor's prompts: the reply router of handlers.ticket_kit (composed in handlers.staff)
+# calls these with the prompt's house (route) or nothing (duplicate).
 PROMPT_ANSWERS: dict[str, PromptAnswer] = {
     "route": _answer_route,
     "dup": _answer_duplicate,

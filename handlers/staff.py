@@ -17,7 +17,6 @@ from typing import Any
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -471,55 +470,35 @@ def _text_answer(action: Callable[[Update, CustomContext, Scope, Ref, str], Awai
     return answer
 
 
-# The staff's prompts, then the mayor's (answered in handlers.mayor).
+# The staff's prompts; the mayor's are answered in handlers.mayor.
 PROMPT_ANSWERS: dict[str, PromptAnswer] = {
     "reply": _text_answer(do_reply),
     "ask": _text_answer(do_ask),
     "note": _text_answer(do_note),
     "transfer": _answer_transfer,
     "close": _answer_close,
-    **mayor.PROMPT_ANSWERS,
 }
 
 
-async def on_reply(update: Update, context: CustomContext) -> None:
-    """A Telegram reply to a prompt or to a ticket card/announcement. Anything else (e.g. a
-    resident answering staff) passes on to the next handler group."""
-    message = kit.message(update)
-    target = message.reply_to_message
-    if target is None or target.from_user is None or not target.from_user.is_bot:
-        return
-    if not context.roles:
-        return
-    text = message.text or ""
-    scope = await kit.scope_of(update, context)
-    if scope is None:
-        return
-    prompt = await kit.answered_prompt(update, context, target.message_id)
-    if prompt is not None:
-        answer = PROMPT_ANSWERS.get(prompt.action)
-        if answer is None:
-            await say(update, context, context.tr._("This menu has expired."))
-        else:
-            await answer(update, context, scope, Ref(ticket_id=prompt.ticket_id),
-                         prompt.extra, text)
-        raise ApplicationHandlerStop
-    ticket_id = await kit.card_ticket(update, context, target.message_id)
-    if ticket_id is None or not scope.is_staff:
-        return
+async def reply_to_card(update: Update, context: CustomContext, scope: Scope, ticket_id: int,
+                        text: str) -> bool:
+    """A staff member's Telegram reply to a card or announcement answers the resident."""
+    if not scope.is_staff:
+        return False
     ref = Ref(ticket_id=ticket_id)
     try:
         await svc.in_scope(context.deps, scope, ref)
     except NotFound:
-        return   # e.g. a staff member who is also a resident answering about their own
+        return False   # e.g. a staff member who is also a resident answering about their own
     await do_reply(update, context, scope, ref, text)
-    raise ApplicationHandlerStop
+    return True
 
 
 # Runs in an earlier handler group than the features: replies to prompts and cards.
 PRIORITY_GROUP = -10
 PRIORITY_HANDLERS: list[BaseHandler[Update, CustomContext, None]] = [
-    MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, on_reply),
+    MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND,
+                   kit.reply_router({**PROMPT_ANSWERS, **mayor.PROMPT_ANSWERS}, reply_to_card)),
 ]
 
 HANDLERS: list[BaseHandler[Update, CustomContext, None]] = [

@@ -5,11 +5,12 @@ a reply can answer, and running a use case with its refusal shown in the reader'
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Literal
 
 from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
 
 from bot.context import CustomContext
 from bot.domain.tickets import Action, CloseReason
@@ -27,6 +28,9 @@ Need = Literal["staff", "mayor", "any"]
 
 # What a Telegram reply to a prompt does: (update, context, scope, ticket, extra, text).
 PromptAnswer = Callable[[Update, CustomContext, Scope, Ref, str, str], Awaitable[None]]
+# What a reply to a card or announcement does: (update, context, scope, ticket id, text);
+# False lets the message pass on to the next handler group.
+CardReply = Callable[[Update, CustomContext, Scope, int, str], Awaitable[bool]]
 
 
 def message(update: Update) -> Message:
@@ -136,6 +140,34 @@ async def answered_prompt(update: Update, context: CustomContext, message_id: in
                       str(extra))
     except (TypeError, ValueError):
         return None
+
+
+def reply_router(answers: Mapping[str, PromptAnswer], card_reply: CardReply
+                 ) -> Callable[[Update, CustomContext], Coroutine[Any, Any, None]]:
+    """The handler of Telegram replies to the bot: a reply to a prompt goes to its action's
+    answer (each feature module brings its table); a reply to a card to `card_reply`.
+    Anything else (e.g. a resident answering staff) passes on to the next handler group."""
+    async def on_reply(update: Update, context: CustomContext) -> None:
+        target = message(update).reply_to_message
+        if target is None or target.from_user is None or not target.from_user.is_bot:
+            return
+        scope = await scope_of(update, context) if context.roles else None
+        if scope is None:
+            return
+        text = message(update).text or ""
+        prompt = await answered_prompt(update, context, target.message_id)
+        if prompt is not None:
+            answer = answers.get(prompt.action)
+            if answer is None:
+                await say(update, context, context.tr._("This menu has expired."))
+            else:
+                await answer(update, context, scope, Ref(ticket_id=prompt.ticket_id),
+                             prompt.extra, text)
+            raise ApplicationHandlerStop
+        ticket_id = await card_ticket(update, context, target.message_id)
+        if ticket_id is not None and await card_reply(update, context, scope, ticket_id, text):
+            raise ApplicationHandlerStop
+    return on_reply
 
 
 async def remember_card(context: CustomContext, sent: Message, ticket_id: int) -> None:
