@@ -16,7 +16,6 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.context import CustomContext
 from bot.domain.models import Ticket
 from bot.domain.tickets import Action, CloseReason
-from bot.i18n import Translator
 from bot.services import staff as svc
 from bot.services.errors import NotFound
 from bot.services.roles import Scope
@@ -27,16 +26,9 @@ from bot.ui.staff import house_buttons, list_buttons
 from handlers import ticket_kit as kit
 from handlers.fallback import stale_button
 from handlers.ticket_kit import PromptAnswer, do_close, do_move, say
-
-
-def _usage(tr: Translator, command: str) -> str:
-    usages = {
-        "route": tr._("Write the code, the house and the reason: /route CODE HOUSE reason. "
-                      "Houses: welfare, relief, ehsan, redcrescent"),
-        "duplicate": tr._("Write the code and the code of the original request: /duplicate "
-                          "CODE ORIGINAL"),
-    }
-    return usages[command]
+from handlers.ticket_kit import command_args as _args
+from handlers.ticket_kit import guard as _guard
+from handlers.ticket_kit import say as _say
 
 
 async def show_inbox(update: Update, context: CustomContext, page: int) -> None:
@@ -63,23 +55,26 @@ async def cmd_inbox(update: Update, context: CustomContext) -> None:
 
 
 async def cmd_route(update: Update, context: CustomContext) -> None:
-    scope = await kit.guard(update, context, "mayor")
+    scope = await _guard(update, context, "mayor")
     if scope is None:
         return
-    args = kit.command_args(update, 3)
+    args = _args(update, 3)
     if len(args) < 3:
-        await say(update, context, _usage(context.tr, "route"))
+        await _say(update, context, context.tr._(
+            "Write the code, the house and the reason: /route CODE HOUSE reason. Houses: "
+            "welfare, relief, ehsan, redcrescent"))
         return
     await do_move(update, context, scope, Ref.parse(args[0]), args[1], args[2], Action.ROUTE)
 
 
 async def cmd_duplicate(update: Update, context: CustomContext) -> None:
-    scope = await kit.guard(update, context, "mayor")
+    scope = await _guard(update, context, "mayor")
     if scope is None:
         return
-    args = kit.command_args(update, 2)
+    args = _args(update, 2)
     if len(args) < 2:
-        await say(update, context, _usage(context.tr, "duplicate"))
+        await _say(update, context, context.tr._(
+            "Write the code and the code of the original request: /duplicate CODE ORIGINAL"))
         return
     await do_close(update, context, scope, Ref.parse(args[0]), CloseReason.DUPLICATE,
                    args[1], need="mayor")
