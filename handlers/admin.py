@@ -13,6 +13,7 @@ from bot.services import admin as svc
 from bot.services.roles import INVITE_USAGE, Consumed, InviteError, invite_link
 from bot.ui.errors import refused_text
 from bot.ui.menus import main_menu
+from handlers.command_menus import sync_commands
 from handlers.staff import _args, _say
 
 
@@ -65,7 +66,7 @@ async def start_invite(update: Update, context: CustomContext) -> None:
     if result is not Consumed.OK:
         await _say(update, context, texts[result])
         return
-    await svc.sync_commands(context.bot, context.deps, user.id, tr.locale)
+    await sync_commands(context.bot, context.deps, user.id, tr.locale)
     message = update.effective_message
     assert message is not None
     await message.reply_text(
@@ -101,7 +102,7 @@ async def cmd_revoke(update: Update, context: CustomContext) -> None:
         await _say(update, context, tr._("There is no active role number {number}.").format(
             number=tr.digits(number)))
         return
-    await svc.sync_commands(context.bot, context.deps, role.person_id)
+    await sync_commands(context.bot, context.deps, role.person_id)
     await _say(update, context, tr._("Role #{number} was taken away.").format(
         number=tr.digits(number)))
 

@@ -24,6 +24,7 @@ from bot.ui import callbacks
 from bot.ui.jalali import format_datetime
 from bot.ui.labels import kind_label, localized, status_label
 from bot.ui.menus import MenuItem, all_labels, main_menu
+from bot.ui.notices import rating_keyboard
 from handlers import resident_form as rf
 from storage import outbox, places
 from storage import tickets as repo
@@ -150,7 +151,7 @@ async def ticket_view(context: CustomContext, ticket: Ticket
                                  callback_data=callbacks.build(F, "wd", ticket.id)),
         ])
     elif ticket.rating is None and service.can_reopen(context.deps, ticket):
-        rows.extend(list(r) for r in service.closure_markup(tr, ticket).inline_keyboard)
+        rows.extend(list(r) for r in rating_keyboard(tr, ticket.id).inline_keyboard)
     rows.append([InlineKeyboardButton(tr._("🔙 All my requests"),
                                       callback_data=callbacks.build(F, "list", 0))])
     return "\n".join(lines), InlineKeyboardMarkup(rows)

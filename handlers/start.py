@@ -8,9 +8,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.config import SUPPORTED_LOCALES
 from bot.context import CustomContext
 from bot.i18n import Translator, translator
-from bot.services import admin as admin_svc
 from bot.ui import callbacks
 from bot.ui.menus import MenuItem, all_labels, main_menu
+from handlers.command_menus import sync_commands
 from storage import people
 
 LANGUAGE_NAMES = {"fa": "فارسی", "en": "English"}
@@ -117,7 +117,7 @@ async def set_language(update: Update, context: CustomContext) -> None:
         await people.set_locale(conn, query.from_user.id, locale, deps.clock.now())
     context.tr = translator(locale)
     if context.roles:   # their role menu follows the language too
-        await admin_svc.sync_commands(context.bot, deps, query.from_user.id, locale)
+        await sync_commands(context.bot, deps, query.from_user.id, locale)
     await query.answer()
     await query.edit_message_text(context.tr._("Language set to English.")
                                   if locale == "en" else context.tr._("Language set to Persian."))
