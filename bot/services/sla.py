@@ -126,7 +126,7 @@ async def _handle(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache, ti
     next_set = False
     for action in plan.actions:
         writes.actions.append((ticket.id, ticket.window_no, action))
-        recipients = await _perform(conn, deps, cache, writes.notices, ticket, action, now)
+        recipients = await _perform(conn, deps, cache, writes.notices, ticket, action)
         # The batch read `ticket` in this transaction, so apply may derive the new row; the
         # next check rides along in the same UPDATE.
         ticket, _ = await apply(conn, deps, ticket, Action.SLA, SYSTEM,
@@ -187,7 +187,7 @@ def _key(ticket: Ticket, action: str, chat_id: int) -> str:
 
 
 async def _perform(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
-                   out: list[Notice], ticket: Ticket, action: str, now: datetime) -> list[int]:
+                   out: list[Notice], ticket: Ticket, action: str) -> list[int]:
     """Queue the notices for one action into `out`; returns who was told."""
 
     def tell(recipients: list[int], kind: str, notice: NoticeKind, args: dict[str, Any]
@@ -205,7 +205,7 @@ async def _perform(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
     if action == sla.BREACH:
         recipients = await _breach_recipients(conn, deps, cache, ticket)
         tell(recipients, "sla_escalation", NoticeKind.SLA_ESCALATION,
-             await _escalation_args(conn, cache, ticket, now, hours, second=False))
+             await _escalation_args(conn, deps, cache, ticket, hours, second=False))
         out.append(Notice(NoticeKind.SLA_RESIDENT_LATE, ticket.resident_id,
                           _key(ticket, action, ticket.resident_id), "sla_late", ticket.id,
                           {"code": ticket.code, "hours": hours}))
@@ -213,7 +213,7 @@ async def _perform(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
     if action == sla.ESCALATE2:
         recipients = await _second_recipients(conn, deps, cache, ticket)
         tell(recipients, "sla_escalation", NoticeKind.SLA_ESCALATION,
-             await _escalation_args(conn, cache, ticket, now, hours, second=True))
+             await _escalation_args(conn, deps, cache, ticket, hours, second=True))
         return recipients
     raise ValueError(f"unknown SLA action {action}")
 
@@ -273,10 +273,11 @@ async def _reminder_args(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCa
     return {**_place_args(ticket), "at": when(deps.clock.now())}
 
 
-async def _escalation_args(conn: aiosqlite.Connection, cache: _BatchCache, ticket: Ticket,
-                           now: datetime, hours: int, *, second: bool) -> dict[str, Any]:
+async def _escalation_args(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
+                           ticket: Ticket, hours: int, *, second: bool) -> dict[str, Any]:
     assignee = await cache.person(conn, ticket.assignee_id) if ticket.assignee_id else None
-    return {**_place_args(ticket), "at": when(now), "hours": hours, "second": second,
+    return {**_place_args(ticket), "at": when(deps.clock.now()), "hours": hours,
+            "second": second,
             "assignee": assignee.first_name if assignee else None}
 
 

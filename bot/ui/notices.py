@@ -9,7 +9,7 @@ notices were typed; keyboards (Show/Take, the rating stars) are built here too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -52,7 +52,7 @@ class View:
     ticket_id: int | None
     args: dict[str, Any]
     tz: str
-    names: dict[tuple[Ref, int], Name | None]
+    names: Mapping[tuple[Ref, int], Name | None]
 
     def __getitem__(self, key: str) -> Any:
         return self.args[key]
@@ -290,7 +290,7 @@ def is_notice(payload: dict[str, Any]) -> bool:
 
 
 def render(notice: NoticeKind, tr: Translator, ticket_id: int | None, args: dict[str, Any],
-           names: dict[tuple[Ref, int], Name | None], tz: str = TEHRAN) -> Rendered:
+           names: Mapping[tuple[Ref, int], Name | None], tz: str = TEHRAN) -> Rendered:
     """Pure: one notice for one reader whose names are already looked up."""
     return RENDERERS[notice](View(tr, ticket_id, args, tz, names))
 
