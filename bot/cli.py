@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.ops import commands as ops
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -90,6 +91,7 @@ async def _import_places(settings: Settings, path: Path) -> int:
 # name -> (help, configure the sub-parser, run); `python -m bot` adds one sub-command each.
 SubcommandRun = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], SubcommandRun]] = {
+    **ops.SUBCOMMANDS,
     "import-places": ("validate and import a places CSV (columns as data/places.csv); nothing "
                       "is imported if a row is bad", _configure_places, _run_places),
     "invite": ("create a one-time invite link for a mayor, staff member or supervisor",

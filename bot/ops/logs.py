@@ -1,0 +1,64 @@
+"""Logging for operators: our lines, never the token, no library chatter at INFO."""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+
+from bot.config import Settings
+
+REDACTED = "<BOT_TOKEN>"
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats as usual, then removes every secret (message, arguments and traceback alike:
+    PTB's InvalidToken and httpx's URLs carry the token)."""
+
+    def __init__(self, fmt: str, secrets: list[str]) -> None:
+        super().__init__(fmt)
+        parts = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._pattern = re.compile("|".join(re.escape(p) for p in parts)) if parts else None
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redact(super().format(record))
+
+    def redact(self, text: str) -> str:
+        return self._pattern.sub(REDACTED, text) if self._pattern else text
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """The token, its secret half alone (URL-encoded too) and the webhook secret."""
+    found: list[str] = []
+    if settings.bot_token is not None:
+        token = settings.bot_token.get_secret_value()
+        found += [token, token.replace(":", "%3A")]
+        if ":" in token and len(token.split(":", 1)[1]) >= 8:
+            found.append(token.split(":", 1)[1])
+    if settings.webhook_secret is not None:
+        found.append(settings.webhook_secret.get_secret_value())
+    return found
+
+
+def setup_logging(settings: Settings) -> RedactingFormatter:
+    """Root handler with redaction; quiet APScheduler/httpx; PTB warnings we have decided on."""
+    formatter = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
+                                   secrets_of(settings))
+    logging.basicConfig(level=settings.log_level)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(formatter)
+    logging.captureWarnings(True)
+    # Library chatter: job added/started/executed lines and every HTTP request are not news.
+    for name in ("apscheduler", "httpx", "httpcore", "tornado.access"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+    quiet_known_warnings()
+    return formatter
+
+
+def quiet_known_warnings() -> None:
+    """The resident conversation mixes message and button steps on purpose (per_message=False
+    is what it needs: one form per chat); PTB warns about that mix at every start."""
+    from telegram.warnings import PTBUserWarning
+
+    warnings.filterwarnings("ignore", message=r"If 'per_message=False'",
+                            category=PTBUserWarning)
