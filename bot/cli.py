@@ -27,6 +27,20 @@ def _configure(parser: argparse.ArgumentParser) -> None:
                         help="the bot's @username for the link (default: $BOT_USERNAME)")
 
 
+def invite_argument_problem(args: argparse.Namespace) -> str | None:
+    """Mistakes the service would take silently (or word for a chat user)."""
+    if not args.bot_username:
+        return "give --bot-username or set BOT_USERNAME"
+    if args.days < 1:
+        return f"--days must be at least 1 (got {args.days}): the link would already be expired"
+    if args.role == "mayor" and args.house:
+        return "a mayor invite takes no --house (a mayor sees every house's requests)"
+    if args.role != "mayor" and not (args.house or "").strip():
+        return (f"a {args.role} invite needs --house (welfare, relief, ehsan or "
+                "redcrescent)")
+    return None
+
+
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.deps import Deps
     from bot.i18n import translator
@@ -37,8 +51,8 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.ui.errors import refused_text
     from storage.db import Database
 
-    if not args.bot_username:
-        print("error: give --bot-username or set BOT_USERNAME", file=sys.stderr)
+    if problem := invite_argument_problem(args):
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     area = (args.neighbourhoods or (f"city:{args.city}" if args.city else
                                     f"province:{args.province}"))
@@ -77,10 +91,15 @@ async def _import_places(settings: Settings, path: Path) -> int:
     try:
         await load_reference(db)
         count = await import_places(db, path)
+        if count == 0:
+            raise ImportError_(path, ["no rows: the file has only a header"])
     except ImportError_ as exc:
-        print(f"{exc.path}: nothing imported:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        if len(exc.problems) == 1:
+            print(f"{exc.path}: nothing imported: {exc.problems[0]}", file=sys.stderr)
+        else:
+            print(f"{exc.path}: nothing imported:", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
         return 1
     finally:
         await db.close()
