@@ -1,6 +1,6 @@
 """Outbox throughput against the emulator with Telegram's limits enforced.
 
-Run: /work/venv/bin/python -m bench.bench_outbox [--messages 1000 --chats 200 --groups 10]
+Run: python -m bench.bench_outbox [--messages 1000 --chats 200 --groups 10]
 Prints elapsed time, the minimum Telegram's limits allow, their ratio (target <= 1.05),
 lost and duplicated counts (target 0 and 0); no asserts.
 """

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SUPPORTED_LOCALES = ("fa", "en")
+OFFICIAL_API_HOSTS = ("api.telegram.org", "tapi.bale.ai")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -113,9 +114,9 @@ class Settings(BaseSettings):
 
     @field_validator("webhook_url")
     @classmethod
-    def _https_url(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"https://[^\s/]+(/\S*)?", value):
-            raise ValueError("must be an https:// URL (Telegram only posts to HTTPS)")
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError("must be an https:// URL")
         return value
 
     @field_validator("bot_api_base_url")
@@ -134,6 +135,16 @@ class Settings(BaseSettings):
             if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
                 raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    @model_validator(mode="after")
+    def _webhook_https(self) -> Settings:
+        """Telegram's and Bale's servers post only to HTTPS; a self-hosted Bot API server
+        (any other BOT_API_BASE_URL) may post to plain http on a private network."""
+        official = any(host in self.bot_api_base_url for host in OFFICIAL_API_HOSTS)
+        if self.webhook_url and official and not self.webhook_url.startswith("https://"):
+            raise ValueError("WEBHOOK_URL: must be an https:// URL (Telegram posts only to "
+                             "HTTPS, on port 443, 80, 88 or 8443)")
+        return self
 
     @model_validator(mode="after")
     def _reminders_inside_window(self) -> Settings:

@@ -18,6 +18,7 @@ from typing import Any
 import aiosqlite
 from telegram.ext import Application
 
+from bot import metrics
 from bot.deps import Deps
 from bot.domain import sla
 from bot.domain.models import House, Neighbourhood, Person, Ticket
@@ -37,6 +38,7 @@ MAX_BATCHES = 10
 RETRY_BROKEN = timedelta(minutes=5)
 
 
+@metrics.timed_sweep
 async def sweep(deps: Deps) -> int:
     """One tick: handle every ticket whose SLA moment has come. Never raises; returns how many
     tickets were looked at."""

@@ -9,7 +9,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from bot.config import Settings
+from bot.config import OFFICIAL_API_HOSTS, Settings
 from bot.ops import backup as backups
 from bot.ops.lock import heartbeat_age, is_running
 from bot.ops.preflight import (
@@ -23,7 +23,6 @@ from bot.ops.preflight import (
 )
 
 HEALTHY_HEARTBEAT_SECONDS = 120.0
-OFFICIAL_HOSTS = ("api.telegram.org", "tapi.bale.ai")
 
 
 def _err(line: str, code: int = 1) -> int:
@@ -147,7 +146,7 @@ def _api_line(settings: Settings, args: argparse.Namespace) -> tuple[bool, str]:
         return True, "bot api: not used (no BOT_TOKEN)"
     host = api_host(settings)
     proxy = proxy_for(settings.bot_api_base_url)
-    server = ("official server" if any(h in host for h in OFFICIAL_HOSTS)
+    server = ("official server" if any(h in host for h in OFFICIAL_API_HOSTS)
               else "local/self-hosted Bot API server")
     route = f"{host} ({server}, {'via proxy ' + proxy if proxy else 'no proxy'})"
     try:

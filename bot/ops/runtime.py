@@ -13,8 +13,9 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, TypeHandler
 
+from bot import metrics
 from bot.config import Settings
-from bot.ops import backup, metrics
+from bot.ops import backup
 from bot.ops.lock import DatabaseLock
 from bot.ops.preflight import (
     StartError,
@@ -71,6 +72,7 @@ def _run_locked(settings: Settings, lock: DatabaseLock) -> int:
         if settings.webhook_url:
             run_webhook(app, settings)
         else:
+            log.info("polling the Bot API for updates")
             app.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
         return fail("BOT_TOKEN: rejected by the Bot API (check it with @BotFather)")
@@ -86,6 +88,9 @@ def run_webhook(app: App, settings: Settings) -> None:
     itself reaches WEBHOOK_LISTEN:WEBHOOK_PORT at the URL's path."""
     assert settings.webhook_url is not None
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    log.info("webhook mode: updates arrive at %s (listening on %s:%d)%s", settings.webhook_url,
+             settings.webhook_listen, settings.webhook_port,
+             "" if secret else "; no WEBHOOK_SECRET: anyone who knows the URL can post")
     app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
                     url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
                     webhook_url=settings.webhook_url, secret_token=secret,
