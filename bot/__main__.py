@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings)
     command = args.command or "run"
+    setup_logging(settings, tool=command in SUBCOMMANDS)
     if command in SUBCOMMANDS:
         return asyncio.run(SUBCOMMANDS[command][2](settings, args))
     if settings.sandbox:

@@ -40,11 +40,16 @@ def secrets_of(settings: Settings) -> list[str]:
     return found
 
 
-def setup_logging(settings: Settings) -> RedactingFormatter:
-    """Root handler with redaction; quiet APScheduler/httpx; PTB warnings we have decided on."""
+def setup_logging(settings: Settings, *, tool: bool = False) -> RedactingFormatter:
+    """Root handler with redaction; quiet APScheduler/httpx; PTB warnings we have decided on.
+    Tool commands (backup, check, invite …) print their own lines: only warnings are logged
+    unless LOG_LEVEL=DEBUG."""
     formatter = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
                                    secrets_of(settings))
-    logging.basicConfig(level=settings.log_level)
+    level = settings.log_level
+    if tool and level != "DEBUG":
+        level = max(logging.WARNING, logging.getLevelName(level))
+    logging.basicConfig(level=level)
     for handler in logging.getLogger().handlers:
         handler.setFormatter(formatter)
     logging.captureWarnings(True)
