@@ -510,3 +510,23 @@ async def test_sandbox_start_log_is_ours(tmp_path: Path) -> None:
     assert code == 0, text
     assert "PTBUserWarning" not in text and "Traceback" not in text
     assert not [line for line in lines if "INFO apscheduler" in line], text
+
+
+async def test_polling_mode_answers_and_stops_cleanly(emu: Emulator, tmp_path: Path) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=clean_env(BOT_TOKEN=TOKEN, BOT_API_BASE_URL=emu.base_url,
+                      BOT_API_BASE_FILE_URL=emu.base_file_url,
+                      DATABASE_PATH=str(tmp_path / "bot.sqlite3")))
+    try:
+        emu.send_text(1001, "/start")
+        assert (await emu.wait_for_message(1001, timeout=30))["text"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(proc.wait(), 20)
+    assert proc.stdout is not None
+    out = (await proc.stdout.read()).decode()
+    assert code == 0, out
+    assert "polling" in out and "Traceback" not in out and "Warning" not in out
+    assert TOKEN not in out and TOKEN.split(":")[1] not in out

@@ -8,6 +8,7 @@ import socket
 import sqlite3
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -127,9 +128,11 @@ def ask_get_me(settings: Settings, timeout: float = 10.0) -> BotApiAnswer:
 
 
 def wait_for_bot_api(settings: Settings, *, first_delay: float = 1.0, max_delay: float = 60.0,
-                     attempts: int | None = None) -> str | None:
+                     attempts: int | None = None,
+                     alive: Callable[[], None] | None = None) -> str | None:
     """getMe until it works, waiting 1, 2, 4 … 60 s between tries, so that an outage at start
-    does not become a crash loop. Raises TokenRejected at once for a rejected token."""
+    does not become a crash loop (`alive` keeps the health check's heartbeat going meanwhile).
+    Raises TokenRejected at once for a rejected token."""
     delay, tried = first_delay, 0
     while True:
         answer = ask_get_me(settings)
@@ -141,5 +144,7 @@ def wait_for_bot_api(settings: Settings, *, first_delay: float = 1.0, max_delay:
         via = proxy_for(settings.bot_api_base_url)
         log.warning("Bot API %s%s; trying again in %.0f s", answer.detail,
                     f" via proxy {via}" if via else "", delay)
+        if alive is not None:
+            alive()
         time.sleep(delay)
         delay = min(delay * 2, max_delay)

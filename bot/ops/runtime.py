@@ -60,7 +60,7 @@ def run_bot(settings: Settings) -> int:
 
 
 def _run_locked(settings: Settings, lock: DatabaseLock) -> int:
-    username = wait_for_bot_api(settings)
+    username = wait_for_bot_api(settings, alive=lock.beat)
     log.info("Bot API reachable: @%s", username)
     if settings.metrics_port:
         metrics.serve(settings.metrics_host, settings.metrics_port, settings.database_path)
