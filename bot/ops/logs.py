@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import warnings
+from types import TracebackType
 
 from bot.config import Settings
 
@@ -53,11 +55,21 @@ def setup_logging(settings: Settings, *, tool: bool = False) -> RedactingFormatt
     for handler in logging.getLogger().handlers:
         handler.setFormatter(formatter)
     logging.captureWarnings(True)
+    # An error nobody caught goes through the same (redacting) handler, not a raw traceback.
+    sys.excepthook = _log_uncaught
     # Library chatter: job added/started/executed lines and every HTTP request are not news.
     for name in ("apscheduler", "httpx", "httpcore", "tornado.access"):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
     quiet_known_warnings()
     return formatter
+
+
+def _log_uncaught(kind: type[BaseException], error: BaseException,
+                  trace: TracebackType | None) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, trace)
+        return
+    logging.getLogger("bot").critical("unexpected error", exc_info=(kind, error, trace))
 
 
 def quiet_known_warnings() -> None:
