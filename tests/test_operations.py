@@ -530,3 +530,85 @@ async def test_polling_mode_answers_and_stops_cleanly(emu: Emulator, tmp_path: P
     assert code == 0, out
     assert "polling" in out and "Traceback" not in out and "Warning" not in out
     assert TOKEN not in out and TOKEN.split(":")[1] not in out
+
+
+# --------------------------------------------------------------------------- metrics hooks
+
+def sample(name: str, labels: dict[str, str] | None = None) -> float:
+    from bot.metrics import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels or {}) or 0.0
+
+
+async def test_bot_api_answers_are_counted_by_status(emu: Emulator) -> None:
+    from telegram import Bot
+    from telegram.error import NetworkError, RetryAfter
+
+    from bot.metrics import counting_request
+
+    before = {s: sample("mahalleyar_bot_api_responses_total", {"status": s})
+              for s in ("2xx", "429", "5xx")}
+    bot = Bot(TOKEN, base_url=emu.base_url, request=counting_request(2))
+    async with bot:
+        emu.inject_fault("sendMessage", status=429, retry_after=1)
+        with pytest.raises(RetryAfter):
+            await bot.send_message(1001, "hi")
+        emu.inject_fault("sendMessage", status=502)
+        with pytest.raises(NetworkError):
+            await bot.send_message(1001, "hi")
+        await bot.send_message(1001, "hi")
+    after = {s: sample("mahalleyar_bot_api_responses_total", {"status": s})
+             for s in ("2xx", "429", "5xx")}
+    assert after["429"] - before["429"] == 1
+    assert after["5xx"] - before["5xx"] == 1
+    assert after["2xx"] - before["2xx"] >= 2          # getMe at initialize, then the send
+    assert sample("mahalleyar_last_bot_api_success_timestamp_seconds") > time.time() - 60
+
+
+async def test_sweep_hook_times_the_sweep() -> None:
+    from bot.metrics import timed_sweep
+
+    @timed_sweep
+    async def sweep() -> int:
+        await asyncio.sleep(0.01)
+        return 3
+
+    count = sample("mahalleyar_sla_sweep_duration_seconds_count")
+    assert await sweep() == 3
+    assert sample("mahalleyar_sla_sweep_duration_seconds_count") == count + 1
+    assert sample("mahalleyar_sla_sweep_last_timestamp_seconds") > time.time() - 60
+
+
+async def test_backlog_lag_and_breaches_are_read_from_the_database(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.metrics import read_database
+
+    db_path = tmp_path / "bot.sqlite3"
+    await make_db(db_path)
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    ago = (now - timedelta(minutes=10)).isoformat(timespec="seconds")
+    with sqlite3.connect(db_path) as conn:
+        for n, status in enumerate(("pending", "sending", "sent", "failed")):
+            conn.execute("INSERT INTO outbox(idem_key, chat_id, kind, payload, status, "
+                         "not_before, created_at) VALUES (?, 1, 'k', '{}', ?, ?, ?)",
+                         (f"k{n}", status, ago, ago))
+        conn.execute("INSERT INTO sla_actions(ticket_id, window_no, action, at) "
+                     "VALUES (1, 1, 'breach', ?), (1, 1, 'remind_24', ?)", (ago, ago))
+    values = read_database(db_path, now)
+    assert values["mahalleyar_outbox_backlog"] == 2
+    assert values["mahalleyar_outbox_oldest_age_seconds"] == 600
+    assert values["mahalleyar_outbox_failed"] == 1
+    assert values["mahalleyar_sla_breaches"] == 1
+    assert values["mahalleyar_sla_lag_seconds"] == 0
+
+
+def test_check_names_the_proxy_without_its_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.ops.preflight import proxy_for
+
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://user:secret@proxy.example:3128")
+    assert proxy_for("https://api.telegram.org/bot") == "http://proxy.example:3128"
+    monkeypatch.delenv("HTTPS_PROXY")
+    assert proxy_for("https://api.telegram.org/bot") is None
