@@ -21,6 +21,7 @@ quietly "$WORK/venv/bin/python" -m pip install "$WORK"/dist/mahalleyar-*.whl
 cd "$WORK"          # nothing of the source tree on sys.path from here on
 "$WORK/venv/bin/python" -m bot --help > "$WORK/help.txt"
 grep -q "BOT_TOKEN" "$WORK/help.txt"
+"$WORK/venv/bin/python" -c "import bot, sys; sys.exit(not (bot.DATA_DIR / \"provinces.csv\").is_file() or \"site-packages\" not in str(bot.LOCALES_DIR))"
 : > "$WORK/sandbox.log"
 env -u BOT_TOKEN SANDBOX_PORT=0 SANDBOX_DATABASE_PATH="$WORK/sandbox.sqlite3" \
     "$WORK/venv/bin/python" -m bot > "$WORK/sandbox.log" 2>&1 &
