@@ -28,6 +28,7 @@ from bot.context import CustomContext
 from bot.deps import Deps
 from bot.i18n import translator
 from bot.outbox import Outbox
+from bot.reliable_bot import SEND_TIMEOUTS, ReliableBot
 from bot.services import admin as admin_svc
 from bot.services.reference import load_reference
 from bot.sla import register_jobs
@@ -72,19 +73,21 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
     notices = NoticeRenderer(default_locale=settings.default_locale,
                              timezone=settings.timezone)
     deps = Deps(settings=settings, db=db, clock=clock,
-                outbox=Outbox(db, clock, notices=notices))
+                outbox=Outbox(db, clock, notices=notices,
+                              admin_chat_id=settings.admin_chat_id))
     bot_token = token or (settings.bot_token.get_secret_value() if settings.bot_token
                           else SANDBOX_TOKEN)
+    bot = ReliableBot(
+        bot_token, base_url=settings.bot_api_base_url, base_file_url=settings.file_base_url,
+        request=metrics.counting_request(256, **SEND_TIMEOUTS),
+        get_updates_request=metrics.counting_request(1),
+        rate_limiter=AIORateLimiter(max_retries=2))
     app = (
         ApplicationBuilder()
         .application_class(application_class)
-        .token(bot_token)
-        .base_url(settings.bot_api_base_url)
-        .base_file_url(settings.file_base_url)
+        .bot(bot)
         .context_types(ContextTypes(context=CustomContext))
         .persistence(SQLitePersistence(db, update_interval=1.0))
-        .rate_limiter(AIORateLimiter(max_retries=2))
-        .request(metrics.counting_request(256)).get_updates_request(metrics.counting_request(1))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

@@ -87,8 +87,8 @@ class CountingRequest(HTTPXRequest):
         return code, payload
 
 
-def counting_request(pool_size: int) -> CountingRequest:
-    return CountingRequest(connection_pool_size=pool_size)
+def counting_request(pool_size: int, **timeouts: float) -> CountingRequest:
+    return CountingRequest(connection_pool_size=pool_size, **timeouts)
 
 
 class DatabaseCollector(Collector):
