@@ -17,7 +17,6 @@ import re
 from typing import Any
 
 from telegram.ext import ExtBot
-from telegram.request import HTTPXRequest
 
 from bot.domain.limits import CAPTION_LIMIT, TEXT_LIMIT, trim, utf16_len
 from bot.telegram_errors import OPTIONAL_PARAMETERS, OptionalCalls, Verdict, classify
@@ -25,7 +24,7 @@ from bot.telegram_errors import OPTIONAL_PARAMETERS, OptionalCalls, Verdict, cla
 # Seconds. Telegram answers within a few seconds even when slow; a read timeout shorter
 # than that makes a client retry a message that is still being delivered (a duplicate).
 SEND_TIMEOUTS = {"connect_timeout": 10.0, "read_timeout": 30.0, "write_timeout": 30.0,
-                 "pool_timeout": 10.0}
+                 "pool_timeout": 10.0}   # keyword arguments of `metrics.counting_request`
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -48,11 +47,15 @@ class ReliableBot(ExtBot[Any]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.optional_calls = OptionalCalls()
+        self._optional_calls = OptionalCalls()
+
+    @property
+    def optional_calls(self) -> OptionalCalls:
+        return self._optional_calls
 
     async def _do_post(self, endpoint: str, data: dict[str, Any], **kwargs: Any
                        ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        calls = self.optional_calls
+        calls = self._optional_calls
         if not calls.enabled(endpoint):
             return True
         for name in calls.dropped(endpoint):
@@ -75,8 +78,3 @@ class ReliableBot(ExtBot[Any]):
                     continue
                 raise
 
-
-def send_request(pool_size: int, request_class: type[HTTPXRequest] = HTTPXRequest
-                 ) -> HTTPXRequest:
-    """The HTTP client for Bot API calls other than getUpdates, with `SEND_TIMEOUTS`."""
-    return request_class(connection_pool_size=pool_size, **SEND_TIMEOUTS)

@@ -1,15 +1,16 @@
 """One classifier for every Bot API failure: what a caller (the outbox worker, a direct reply,
 the priority sender) does about it.
 
-| what Telegram said                                | verdict           | the caller           |
-| ------------------------------------------------- | ----------------- | -------------------- |
-| 400 "message is not modified"                     | DONE              | it is a success      |
-| 429 Too Many Requests (retry_after)               | RETRY_AFTER       | waits, never counts  |
-| 5xx, connection errors, timeouts                  | TRANSIENT         | retries, capped backoff, for the message's lifetime |
-| 403 (blocked, kicked, deactivated)                | UNREACHABLE       | records the person unreachable (shown to staff) |
-| 404 / "method not found" on an optional call      | UNKNOWN_METHOD    | switches that call off (one log line) |
-| 400 "unknown parameter" / "can't parse …" for one named optional parameter | UNKNOWN_PARAMETER | sends again without it |
-| any other 4xx                                     | REJECTED          | fails the message, one alert |
+- 400 "message is not modified" -> DONE: it is a success;
+- 429 Too Many Requests -> RETRY_AFTER: wait `retry_after`; never counts as an attempt;
+- 5xx, connection errors, timeouts -> TRANSIENT: retry with capped backoff for the
+  message's lifetime (`bot.domain.delivery`);
+- 403 (blocked, kicked, deactivated) -> UNREACHABLE: the person is recorded unreachable
+  (shown to staff);
+- 404 / "method not found" -> UNKNOWN_METHOD: an optional call is switched off (one log line);
+- 400 "unknown parameter x" for an optional parameter -> UNKNOWN_PARAMETER: sent again
+  without it;
+- any other 4xx -> REJECTED: the message fails, recorded, one alert.
 
 Bot-API-compatible servers (Bale, a local Bot API server) word some errors differently; the
 patterns below are case-insensitive and match both. No I/O here: a pure function plus a small
