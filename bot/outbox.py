@@ -279,7 +279,8 @@ class Outbox(OutboxQueue):
             return
         while True:
             async with self.db.tx() as conn:
-                await repo.mark_sending(conn, message.id)
+                if not await repo.mark_sending(conn, message.id):
+                    return          # finished by another path meanwhile
             try:
                 sent_id = await self._send(bot, message, text, markup, parts_sent)
             except _PartSent as progress:

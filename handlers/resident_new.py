@@ -15,9 +15,9 @@ from bot.services import resident_forms as forms
 from bot.services.errors import Refused
 from bot.ui.buttons import ConfirmFiling, MyTicket, PickCategory, PickKind, SameSubject
 from bot.ui.errors import refused_text
-from bot.ui.jalali import format_datetime
 from bot.ui.labels import kind_label, localized
 from bot.ui.menus import main_menu
+from bot.ui.notices import receipt_text
 from bot.ui.resident import (
     category_keyboard,
     consent_markup,
@@ -368,11 +368,7 @@ async def extras_hint(update: Update, context: CustomContext, form: ResidentForm
 # ------------------------------------------------------------------ summary and confirm
 
 def _filed_text(context: CustomContext, code: str, due: datetime) -> str:
-    tr = context.tr
-    return tr._("✅ Your request was sent.\nTracking code: {code}\nThe house will answer by "
-                "{due}. I will message you at every change. To see it later: «📋 My "
-                "requests» or /status {code}").format(
-        code=code, due=format_datetime(due, tr.locale, context.deps.settings.timezone))
+    return receipt_text(context.tr, code, due, context.deps.settings.timezone)
 
 
 @rf.step
@@ -390,10 +386,14 @@ async def on_confirm(update: Update, context: CustomContext, form: ResidentForm)
         await query.answer()
         await reply(update, context, refused_text(tr, exc), main_menu(tr))
         return rf.END
+    # The code first: the receipt is also queued in the outbox with the ticket, and this
+    # reply marks it delivered; the button clean-up may fail without losing anything.
+    chat_id = rf.ids(update)[1]
+    sent = await context.bot.send_message(
+        chat_id, _filed_text(context, ticket.code, ticket.due_at), reply_markup=main_menu(tr))
+    await forms.receipt_shown(context.deps, ticket.id, sent.message_id)
     await query.answer()
     await query.edit_message_reply_markup(None)
-    await reply(update, context, _filed_text(context, ticket.code, ticket.due_at),
-                main_menu(tr))
     return rf.END
 
 

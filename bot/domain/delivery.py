@@ -55,3 +55,12 @@ def priority(kind: str) -> int:
 def backoff(attempt: int, base: float, cap: float) -> float:
     """Seconds to wait before retry number `attempt` (1, 2, …): doubling, capped."""
     return float(min(base * 2 ** max(attempt - 1, 0), cap))
+
+
+# The receipt (tracking code) is queued with the ticket and held this long: the handler's
+# direct reply normally arrives first and marks it sent; after a crash the outbox sends it.
+RECEIPT_GRACE = timedelta(seconds=20)
+
+
+def receipt_key(ticket_id: int) -> str:
+    return f"receipt:{ticket_id}"

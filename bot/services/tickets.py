@@ -16,6 +16,7 @@ import aiosqlite
 
 from bot.deps import Deps
 from bot.domain import sla
+from bot.domain.delivery import RECEIPT, RECEIPT_GRACE, receipt_key
 from bot.domain.models import Ticket
 from bot.domain.notices import Notice, NoticeKind, when
 from bot.domain.text import generate_tracking_code
@@ -97,6 +98,11 @@ async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
                                       now=now)
         await repo.remember_filed(conn, idem_key, ticket.id)
         await announce(conn, deps, ticket, reason="new")
+        # The tracking code, in case the handler's own reply never gets out (a crash, an
+        # outage): it marks this row sent when its reply succeeds (`receipt_shown`).
+        await deps.outbox.notify(conn, Notice(
+            NoticeKind.RECEIPT, ticket.resident_id, receipt_key(ticket.id), RECEIPT,
+            ticket.id, {"code": ticket.code, "due": when(ticket.due_at)}), delay=RECEIPT_GRACE)
     return ticket, True
 
 

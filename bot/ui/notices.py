@@ -23,6 +23,7 @@ from bot.services.notify import Name, Ref, ReferenceNames, send_context
 from bot.ui.buttons import NoticeAction, NoticeButton, Rate, RateAction, RateButton
 from bot.ui.jalali import TEHRAN, format_date, format_datetime, format_duration
 from bot.ui.labels import CLOSE_REASON, kind_label, localized, status_label
+from bot.ui.menus import main_menu
 from storage.db import Database
 
 Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup
@@ -266,6 +267,18 @@ def _resident_late(v: View) -> Rendered:
                          "up.").format(code=v["code"], hours=tr.digits(v["hours"])))
 
 
+def receipt_text(tr: Translator, code: str, due: datetime, tz: str) -> str:
+    """The tracking code after «✅ Send» (the handler's direct reply and the outbox's copy)."""
+    return tr._("✅ Your request was sent.\nTracking code: {code}\nThe house will answer by "
+                "{due}. I will message you at every change. To see it later: «📋 My "
+                "requests» or /status {code}").format(
+        code=code, due=format_datetime(due, tr.locale, tz))
+
+
+def _receipt(v: View) -> Rendered:
+    return Rendered(receipt_text(v.tr, v["code"], v.moment("due"), v.tz), main_menu(v.tr))
+
+
 RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
     NoticeKind.NEW_TICKET: _announce,
     NoticeKind.IN_YOUR_QUEUE: _announce,
@@ -282,6 +295,7 @@ RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
     NoticeKind.SLA_ESCALATION: _sla_escalation,
     NoticeKind.SLA_RESIDENT_LATE: _resident_late,
     NoticeKind.DIGEST: _digest,
+    NoticeKind.RECEIPT: _receipt,
 }
 
 
