@@ -2,6 +2,7 @@
 
 Handler order matters and is explicit:
   group -100  handlers.common.prepare   dedupe the update, load the person, pick the language
+  group -90   handlers.guards.guard     no person, edited messages, resident flows in groups
   group 0     feature handlers, most specific first; the generic /start, /help come after the
               features (deep links like /start n_CODE are caught by the feature first), and
               handlers.fallback answers anything nobody understood.
@@ -39,6 +40,7 @@ from handlers import (
     common,
     errors,
     fallback,
+    guards,
     mayor,
     resident_conversation,
     resident_track,
@@ -94,6 +96,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
     )
     app.bot_data["deps"] = deps
     app.add_handlers(common.HANDLERS, group=common.GROUP)
+    app.add_handlers(guards.HANDLERS, group=guards.GROUP)
     # Telegram replies: staff answering a prompt or a ticket card (group -10), then a resident
     # replying to a relayed message (group -1); each stops the update once it handled it.
     app.add_handlers(staff.PRIORITY_HANDLERS, group=staff.PRIORITY_GROUP)

@@ -31,6 +31,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from telegram import (
@@ -211,7 +212,7 @@ class Outbox(OutboxQueue):
 
     def _has_due(self) -> bool:
         now = self.clock.now()
-        return any(q and q[0].not_before <= now for q in self._queues.values())
+        return any(_first_due(q, now) is not None for q in self._queues.values())
 
     def _dispatch(self, bot: Bot) -> float:
         """Start lanes for chats whose head is due and whose limits allow; returns how long
@@ -223,8 +224,8 @@ class Outbox(OutboxQueue):
         for chat_id, queue in self._queues.items():
             if not queue or chat_id in self._lane_tasks:
                 continue
-            head = queue[0]
-            if head.not_before > now:
+            head = _first_due(queue, now)
+            if head is None:
                 continue
             ready = self.limiter.chat_ready_at(chat_id)
             if ready > mono + self.limiter.spacing * self.lanes:
@@ -235,7 +236,10 @@ class Outbox(OutboxQueue):
         for _, _, _, chat_id in candidates:
             if len(self._lane_tasks) >= self.lanes:
                 break
-            message = self._queues[chat_id].popleft()
+            queue = self._queues[chat_id]
+            message = _first_due(queue, now)
+            assert message is not None
+            del queue[next(i for i, m in enumerate(queue) if m is message)]
             self._lane_tasks[chat_id] = asyncio.create_task(
                 self._lane(bot, message), name=f"outbox-lane-{chat_id}")
         for chat_id in [c for c, q in self._queues.items() if not q]:
@@ -379,6 +383,12 @@ class Outbox(OutboxQueue):
                 async with self.db.tx() as conn:
                     await repo.mark_part_sent(conn, message.id, index + 1)
         return sent_id
+
+
+def _first_due(queue: deque[OutboxMessage], now: datetime) -> OutboxMessage | None:
+    """The chat's next message: the oldest that is due (a held receipt waits for its time
+    without holding up the chat's other messages)."""
+    return next((m for m in queue if m.not_before <= now), None)
 
 
 class _PartSent(Exception):

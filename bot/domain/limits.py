@@ -50,3 +50,23 @@ def split(text: str, limit: int = TEXT_LIMIT) -> list[str]:
         text = text[cut:].lstrip("\n ")
     parts.append(text)
     return [p for p in parts if p]
+
+
+# Numbers typed in commands are database ids, template and role numbers: SQLite's 64-bit
+# range bounds them (as in callback data, `bot.ui.callbacks`). Bigger is "not a number".
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+_ASCII_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
+def parse_int(text: str, *, low: int = 0, high: int = INT_MAX, prefix: str = "#") -> int | None:
+    """A whole number typed by a person (Persian, Arabic or ASCII digits, optionally after
+    `prefix`), within [low, high]; None for anything else, however long."""
+    raw = text.strip().translate(_ASCII_DIGITS)
+    if prefix and raw.startswith(prefix):
+        raw = raw[len(prefix):]
+    sign = -1 if raw.startswith("-") else 1
+    digits = raw[1:] if raw[:1] in ("+", "-") else raw
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 19:
+        return None
+    value = sign * int(digits)
+    return value if low <= value <= high else None

@@ -16,6 +16,7 @@ import aiosqlite
 
 from bot.deps import Deps
 from bot.domain import sla
+from bot.domain.limits import parse_int
 from bot.domain.models import (
     Attachment,
     Category,
@@ -257,11 +258,11 @@ async def use_template(deps: Deps, scope: Scope, ref: Ref, template_id: int) -> 
 async def expand_template(deps: Deps, scope: Scope, text: str) -> str:
     """`#3 more words` → body of template 3 followed by the words (insert into a reply)."""
     head, _, rest = text.strip().partition(" ")
-    number = to_ascii_digits(head[1:]) if head.startswith("#") else ""
-    if not number.isdigit():
+    number = parse_int(head) if head.startswith("#") else None
+    if number is None:
         return text
     async with deps.db.read() as conn:
-        template = await q.canned_reply(conn, int(number))
+        template = await q.canned_reply(conn, number)
     if template is None or (template.house_id is not None and not scope.admin
                             and template.house_id not in scope.house_ids):
         raise Refused(N_("That template does not exist."))
@@ -503,7 +504,7 @@ def parse_day(text: str, tz: Any) -> datetime | None:
     import jdatetime
 
     parts = to_ascii_digits(text).replace("/", "-").split("-")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+    if len(parts) != 3 or not all(p.isdigit() and len(p) <= 4 for p in parts):
         return None
     y, m, d = (int(p) for p in parts)
     try:
@@ -511,7 +512,7 @@ def parse_day(text: str, tz: Any) -> datetime | None:
             g = jdatetime.date(y, m, d).togregorian()
             y, m, d = g.year, g.month, g.day
         return datetime(y, m, d, tzinfo=tz)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
