@@ -124,6 +124,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     deps = deps_of(app)
     await deps.db.open()
     await load_reference(deps.db)
+    await admin_svc.end_orphaned_bindings(deps)
     await _set_commands(app)
     outbox_worker(app).start(app.bot)
 

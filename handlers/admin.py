@@ -90,6 +90,12 @@ async def cmd_roles(update: Update, context: CustomContext) -> None:
         return
     out = [tr._("Roles (take one away with /revoke NUMBER):")]
     out += [f"#{tr.digits(line.id)} {line.who}: {line.what}" for line in lines]
+    bound = await svc.binding_lines(context.deps, tr)
+    if bound:
+        out += ["", tr._("Bound groups (they end when the person who bound them loses the "
+                         "role):")]
+        out += [tr._("group {chat}: {what}, bound by {person}").format(
+            chat=b.chat_id, what=b.what, person=b.bound_by) for b in bound]
     await _say(update, context, "\n".join(out))
 
 
