@@ -22,8 +22,8 @@ ALERT = "alert"
 DEFAULT_LIFETIME = timedelta(days=7)
 DIGEST_LIFETIME = timedelta(days=1)
 REMINDER_FALLBACK = timedelta(days=1)
-RESIDENT_KINDS = frozenset({"resident", "sla_late", "taken", "answer", "question", "moved",
-                            "closed", "reopened", "update"})
+# Outbox kinds of messages to residents (`notify_resident` callers, the SLA apology).
+RESIDENT_KINDS = frozenset({"status", "close", "update", "reply", "ask", "sla_late"})
 
 
 def expires_at(kind: str, payload: dict[str, Any], created_at: datetime) -> datetime:

@@ -546,6 +546,7 @@ class Emulator:
         self._next_file = 1
         self._faults: dict[str, list[_Fault]] = {}
         self._delays: dict[str, float] = {}
+        self._late_answers: dict[str, float] = {}
         self._global_sends: deque[float] = deque()
         self._subscribers: list[asyncio.Queue[JsonDict]] = []
         self._updates_pulse = _Pulse()
@@ -640,6 +641,8 @@ class Emulator:
                 await asyncio.sleep(delay)
             self._gate(name.lower(), params)
             result = await handler(params)
+            if (late := self._late_answers.get(name.lower(), 0.0)) > 0:
+                await asyncio.sleep(late)       # done, but the answer is slow
         except ApiError as exc:
             return _json_error(exc)
         if name.lower() in _SEND_METHODS:
@@ -1557,9 +1560,34 @@ class Emulator:
     def clear_faults(self) -> None:
         self._faults.clear()
         self._delays.clear()
+        self._late_answers.clear()
 
-    def set_delay(self, method: str, seconds: float) -> None:
-        self._delays[method.lower()] = seconds
+    def set_delay(self, method: str, seconds: float, *, after: bool = False) -> None:
+        """Slow answers: wait before the method runs, or (`after=True`) run it at once and
+        answer late, as a slow network does: the message is delivered even if the client
+        gives up waiting, so a client that retries too early sends it twice."""
+        (self._late_answers if after else self._delays)[method.lower()] = seconds
+
+    def edit_text(self, user_id: int, message_id: int, text: str,
+                  chat_id: int | None = None) -> Sent:
+        """The user edits one of their messages: an `edited_message` update."""
+        chat = self._chats.get(user_id if chat_id is None else chat_id)
+        if chat is None:
+            raise ValueError(f"unknown chat {chat_id}")
+        msg = self._message(chat, message_id)
+        if msg is None or msg["from_bot"]:
+            raise ValueError(f"no user message {message_id} in chat {chat.info['id']}")
+        msg["text"] = text
+        msg["edit_date"] = int(self.clock())
+        if entities := command_entities(text):
+            msg["entities"] = entities
+        else:
+            msg.pop("entities", None)
+        return Sent(self._enqueue("edited_message", _api(msg)), _api(msg), None)
+
+    def push_update(self, kind: str, payload: JsonDict) -> int:
+        """Any update as given (forged ones, channel posts, messages without `from`)."""
+        return self._enqueue(kind, payload)
 
     def block(self, user_id: int) -> None:
         self._blocked.add(user_id)
