@@ -1,9 +1,10 @@
 """One alert per outage, not one per message: a log line, and a message to the admin chat
 queued in the outbox (so it arrives once Telegram is reachable again).
 
-An outage starts with the first transient failure (5xx, lost connection, timeout) and ends
-with the next successful send; it is reported once it has lasted `after` seconds (real
-time), and its end is logged. A message Telegram rejects for good (a 4xx other than 403/429)
+An outage starts with a transient failure (5xx, lost connection, timeout) and lasts while
+failures keep coming less than `after` seconds apart (some chats may still get through
+meanwhile); it is reported once it has lasted `after` seconds (real time), and the first
+successful send after the report is logged. A message Telegram rejects for good (a 4xx other than 403/429)
 is logged each time and reported to the admin chat at most once an hour.
 """
 
@@ -32,16 +33,19 @@ class OutageAlarm:
         self.locale = locale
         self.monotonic = monotonic
         self.since: float | None = None
+        self.last_failure = 0.0
         self.alerted = False
+        self.down = False                   # reported and not yet seen working again
         self.alerts = 0                     # how many outages were reported (tests, metrics)
 
     async def transient(self, reason: str) -> None:
         now = self.monotonic()
-        if self.since is None:
-            self.since = now
+        if self.since is None or now - self.last_failure > self.after:
+            self.since, self.alerted = now, False      # a new outage
+        self.last_failure = now
         if self.alerted or now - self.since < self.after:
             return
-        self.alerted = True
+        self.alerted = self.down = True
         self.alerts += 1
         minutes = max(1, round((now - self.since) / 60))
         log.error("Telegram outage: sends have failed for %s min (%s); messages are kept "
@@ -53,13 +57,10 @@ class OutageAlarm:
                 minutes=tr.digits(minutes), reason=reason[:200]))
 
     def recovered(self) -> None:
-        if self.since is None:
-            return
-        if self.alerted:
+        if self.down and self.since is not None:
+            self.down = False
             log.warning("Telegram reachable again after %.0f s",
                         self.monotonic() - self.since)
-        self.since = None
-        self.alerted = False
 
     async def rejected(self, row_id: int, reason: str) -> None:
         tr = translator(self.locale)
