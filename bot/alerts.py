@@ -4,8 +4,8 @@ queued in the outbox (so it arrives once Telegram is reachable again).
 An outage starts with a transient failure (5xx, lost connection, timeout) and lasts while
 failures keep coming less than `after` seconds apart (some chats may still get through
 meanwhile); it is reported once it has lasted `after` seconds (real time), and the first
-successful send after the report is logged. A message Telegram rejects for good (a 4xx other than 403/429)
-is logged each time and reported to the admin chat at most once an hour.
+successful send after the report is logged. A message Telegram rejects for good (a 4xx
+other than 403/429) is logged each time and reported to the admin chat at most once an hour.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ from telegram import (
 
 from bot.alerts import OutageAlarm
 from bot.clock import Clock
-from bot.domain.delivery import ALERT, backoff, expires_at, priority
+from bot.domain.delivery import ALERT, RECEIPT, backoff, expires_at, priority
 from bot.domain.limits import TEXT_LIMIT, split
 from bot.domain.models import OutboxMessage
 from bot.outbox_queue import MARKUP, MARKUP_KIND, TEXT, OutboxQueue
@@ -187,6 +187,13 @@ class Outbox(OutboxQueue):
     # ------------------------------------------------------------------ scheduling
 
     async def _run(self, bot: Bot) -> None:
+        try:
+            async with self.db.tx() as conn:
+                released = await repo.release_held(conn, RECEIPT, self.clock.now())
+            if released:
+                log.info("%s receipts from before the restart are sent now", released)
+        except Exception:
+            log.exception("outbox: could not release held receipts")
         while True:
             timeout = 1.0
             try:

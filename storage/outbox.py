@@ -105,6 +105,15 @@ async def unfinished_after(conn: aiosqlite.Connection, after_id: int, limit: int
     return to_models(OutboxMessage, rows)
 
 
+async def release_held(conn: aiosqlite.Connection, kind: str, now: datetime) -> int:
+    """Make held rows of `kind` due now (receipts held for a handler of a previous run,
+    which can no longer deliver them)."""
+    cur = await conn.execute("""UPDATE outbox SET not_before = ? WHERE kind = ?
+                                AND status = 'pending' AND not_before > ?""",
+                             (iso(now), kind, iso(now)))
+    return max(cur.rowcount, 0)
+
+
 async def note_error(conn: aiosqlite.Connection, message_id: int, error: str) -> None:
     await conn.execute("UPDATE outbox SET last_error=? WHERE id=?", (error, message_id))
 
