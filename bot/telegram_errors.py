@@ -1,7 +1,8 @@
 """One classifier for every Bot API failure: what a caller (the outbox worker, a direct reply,
 the priority sender) does about it.
 
-- 400 "message is not modified" -> DONE: it is a success;
+- 400 "message is not modified" -> DONE: it is a success (also "query is too old": a
+  button press answered after a restart, or forged: nothing is left to answer);
 - 429 Too Many Requests -> RETRY_AFTER: wait `retry_after`; never counts as an attempt;
 - 5xx, connection errors, timeouts -> TRANSIENT: retry with capped backoff for the
   message's lifetime (`bot.domain.delivery`);
@@ -63,7 +64,10 @@ class Classified:
         return self.verdict is not Verdict.RETRY_AFTER
 
 
-_NOT_MODIFIED = re.compile(r"message is not modified", re.I)
+# A double tap, the same page twice; a button press answered too late (after a restart) or
+# forged: nothing is left to do.
+_NOT_MODIFIED = re.compile(r"message is not modified|query is too old|query id is invalid",
+                           re.I)
 _UNKNOWN_METHOD = re.compile(r"method not found|not found: method|unknown method|"
                              r"method .* (?:is )?not (?:supported|implemented)|^not found$", re.I)
 # "Bad Request: unknown parameter foo", "can't parse reply_markup", "field "x" is unknown",
