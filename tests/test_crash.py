@@ -60,7 +60,7 @@ class Bot:
         self.runs += 1
         log = self.tmp / f"bot-{self.runs}.log"
         self.logs.append(log)
-        with open(log, "wb") as out:
+        with log.open("wb") as out:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", cwd=self.tmp, env=self.env,
                 stdout=asyncio.subprocess.DEVNULL, stderr=out)
@@ -108,8 +108,9 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
 
 
 async def until(check: Callable[[], Any], timeout: float = 20.0, step: float = 0.02) -> Any:
+    """Poll `check` (it reads another process's database or the emulator's records)."""
     async with asyncio.timeout(timeout):
-        while not (found := check()):
+        while not (found := check()):  # noqa: ASYNC110
             await asyncio.sleep(step)
     return found
 
