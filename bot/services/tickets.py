@@ -19,6 +19,7 @@ from bot.domain.models import Ticket
 from bot.domain.text import generate_tracking_code
 from bot.domain.tickets import Action, Kind, next_status
 from bot.i18n import Translator
+from bot.services import windows
 from bot.services.notify import notify
 from bot.ui import callbacks
 from bot.ui.jalali import format_datetime
@@ -55,6 +56,8 @@ class Draft:
     lat: float | None = None
     lon: float | None = None
     attachments: list[AttachmentIn] = field(default_factory=list)
+    urgent: bool = False
+    urgent_reason: str | None = None
 
 
 async def _unique_code(conn: aiosqlite.Connection) -> str:
@@ -72,19 +75,22 @@ async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str) -> tuple[Ticke
     ticket already filed instead of a second one. Returns (ticket, created).
     """
     now = deps.clock.now()
-    settings = deps.settings
     async with deps.db.tx() as conn:
         existing = await repo.filed_by_key(conn, idem_key)
         if existing is not None:
             return existing, False
         house_id = await places.house_for(conn, draft.neighbourhood_id, draft.category_id)
-        due = sla.initial_due(now, settings.response_window_hours)
+        window = windows.choose(deps, await places.category(conn, draft.category_id),
+                                urgent=draft.urgent)
+        clock = windows.new_window(deps, window, now)
         ticket = await repo.insert(
             conn, code=await _unique_code(conn), resident_id=draft.resident_id,
             neighbourhood_id=draft.neighbourhood_id, kind=draft.kind,
             category_id=draft.category_id, house_id=house_id, text=draft.text,
-            phone=draft.phone, lat=draft.lat, lon=draft.lon, now=now, due_at=due,
-            sla_next_at=sla.next_check(due, settings.reminder_hours, now))
+            phone=draft.phone, lat=draft.lat, lon=draft.lon, now=now, due_at=clock["due_at"],
+            sla_next_at=clock["sla_next_at"], sla_clock=clock["sla_clock"],
+            window_hours=clock["window_hours"], urgent=draft.urgent,
+            urgent_reason=draft.urgent_reason if draft.urgent else None)
         event_id = await repo.add_event(conn, ticket_id=ticket.id, at=now,
                                         actor_id=draft.resident_id, actor_role="resident",
                                         action=Action.FILE, public=True, body=draft.text)
