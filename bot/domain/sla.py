@@ -51,19 +51,23 @@ def choose_window(*, mode: ClockKind, calendar_hours: int, office_hours: int,
     return Window(ClockKind.CALENDAR, calendar_hours)
 
 
+MIN_REMINDER_HOURS = 0.25
+
+
 def reminder_offsets(window_hours: float, reminder_hours: Sequence[float],
                      reference_hours: float) -> tuple[float, ...]:
     """Reminder offsets (hours before the deadline) that fit the window, largest first.
 
     REMINDER_HOURS are written for the programme's window (`reference_hours`, 72). An offset
     that does not fit a shorter window (offset >= window) is scaled to the same fraction of
-    this window (24 of 72 -> a third); one that still does not fit, or that lands on another,
-    is skipped. So a reminder is never due at filing time."""
+    this window (24 of 72 -> a third); one that still does not fit, that lands on another or
+    that would come less than 15 minutes before the deadline is skipped. So a reminder is never
+    due at filing time."""
     result: list[float] = []
     for hours in sorted({h for h in reminder_hours if h > 0}, reverse=True):
         if hours >= window_hours and reference_hours > window_hours:
             hours = round(hours * window_hours / reference_hours, 2)
-        if 0 < hours < window_hours and hours not in result:
+        if MIN_REMINDER_HOURS <= hours < window_hours and hours not in result:
             result.append(hours)
     return tuple(sorted(result, reverse=True))
 

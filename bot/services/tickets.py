@@ -15,7 +15,6 @@ import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.deps import Deps
-from bot.domain import sla
 from bot.domain.models import Ticket
 from bot.domain.text import generate_tracking_code
 from bot.domain.tickets import Action, Kind, next_status
