@@ -28,6 +28,7 @@ from bot.domain.models import (
 from bot.domain.text import normalize, normalize_tracking_code, to_ascii_digits
 from bot.domain.tickets import Action, CloseReason, Status, TransitionError
 from bot.i18n import N_, Translator
+from bot.services import windows
 from bot.services.errors import NotFound, Refused
 from bot.services.resident import notify_resident
 from bot.services.roles import Scope, scope_for
@@ -261,9 +262,7 @@ async def close(deps: Deps, scope: Scope, ref: Ref, reason: CloseReason, message
 async def reopen(deps: Deps, scope: Scope, ref: Ref) -> Ticket:
     async with deps.db.tx() as conn:
         ticket = await find(conn, scope, ref, need="staff")
-        settings = deps.settings
-        changes: dict[str, Any] = sla.on_reopen(ticket.window_no, settings.response_window_hours,
-                                settings.reminder_hours, deps.clock.now())
+        changes: dict[str, Any] = windows.reopen(deps, ticket, deps.clock.now())
         try:
             ticket, event_id = await apply(conn, deps, ticket, Action.REOPEN, _actor(scope),
                                            reopen_count=ticket.reopen_count + 1, **changes)
@@ -272,7 +271,7 @@ async def reopen(deps: Deps, scope: Scope, ref: Ref) -> Ticket:
         code, due = ticket.code, ticket.due_at
         await notify_resident(conn, deps, ticket, event_id, "status", lambda tr: tr._(
             "🔁 Your request {code} was reopened. New answer deadline: {due}.").format(
-                code=code, due=format_datetime(due, tr.locale, settings.timezone)))
+                code=code, due=format_datetime(due, tr.locale, deps.settings.timezone)))
         return ticket
 
 
