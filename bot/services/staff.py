@@ -27,6 +27,7 @@ from bot.domain.models import (
 )
 from bot.domain.text import normalize, normalize_tracking_code, to_ascii_digits
 from bot.domain.tickets import Action, CloseReason, Status, TransitionError
+from bot.domain.workcal import WorkCalendar
 from bot.i18n import N_, Translator
 from bot.services import windows
 from bot.services.errors import NotFound, Refused
@@ -325,6 +326,7 @@ class CardView:
     attachments: int = 0
     phone_visible: bool = False
     events: list[EventView] | None = None    # None: the history was not asked for
+    calendar: WorkCalendar | None = None     # office-time tickets: "due in 2 working days"
 
     @property
     def located(self) -> bool:
@@ -358,7 +360,7 @@ async def _card_view(conn: aiosqlite.Connection, deps: Deps, scope: Scope, ticke
         unreachable=await people.is_unreachable(conn, ticket.resident_id),
         attachments=await repo.attachment_count(conn, ticket.id),
         phone_visible=bool(ticket.phone) and _covers(scope.staff_areas, ticket),
-        events=events)
+        events=events, calendar=deps.calendar)
 
 
 async def _event_view(conn: aiosqlite.Connection, event: TicketEvent) -> EventView:
@@ -409,6 +411,7 @@ class ListView:
     items: list[ListItem]
     total: int
     now: datetime
+    calendar: WorkCalendar | None = None
 
     @property
     def tickets(self) -> list[Ticket]:
@@ -438,7 +441,7 @@ async def queue_view(deps: Deps, scope: Scope, kind: str, page: int, *, inbox: b
     """One page of the staff queue (or the mayor's inbox) with each ticket's neighbourhood."""
     async with deps.db.read() as conn:
         tickets, total = await _queue(conn, deps, scope, kind, page, inbox)
-        return ListView(await _items(conn, tickets), total, deps.clock.now())
+        return ListView(await _items(conn, tickets), total, deps.clock.now(), deps.calendar)
 
 
 def phone_variants(text: str) -> list[str] | None:
@@ -479,7 +482,7 @@ async def search_view(deps: Deps, scope: Scope, text: str) -> ListView:
     """`search` with each ticket's neighbourhood, for the result list."""
     async with deps.db.read() as conn:
         items = await _items(conn, await _search(conn, deps, scope, text))
-        return ListView(items, len(items), deps.clock.now())
+        return ListView(items, len(items), deps.clock.now(), deps.calendar)
 
 
 @dataclass
@@ -514,9 +517,12 @@ async def stats(deps: Deps, scope: Scope) -> list[StatLine]:
                     line.open += 1
                     if first is None and row["paused_at"] is None and due < now:
                         line.overdue += 1
+                # Each ticket on its own clock: office time for an office-time window.
+                measure = deps.span(row["sla_clock"])
                 if first is not None:
-                    answered.append(first - datetime.fromisoformat(row["window_started_at"]))
-                if first is not None or due < now:
+                    answered.append(measure.between(
+                        datetime.fromisoformat(row["window_started_at"]), first))
+                if first is not None or (due < now and row["paused_at"] is None):
                     judged += 1
                     in_time += first is not None and first <= due
             if answered:
