@@ -34,7 +34,7 @@ from bot.services.errors import NotFound, Refused
 from bot.services.resident import notify_resident
 from bot.services.roles import Scope, scope_for
 from bot.services.tickets import Actor, announce, apply
-from bot.ui.jalali import format_datetime
+from bot.ui.jalali import format_datetime, format_due
 from bot.ui.labels import CLOSE_REASON, localized
 from storage import people, places
 from storage import staff_queries as q
@@ -171,6 +171,41 @@ async def note(deps: Deps, scope: Scope, ref: Ref, text: str) -> Ticket:
         ticket = await find(conn, scope, ref, need="any")
         ticket, _ = await apply(conn, deps, ticket, Action.NOTE, _actor(scope), body=text,
                                 public=False)
+        return ticket
+
+
+async def set_urgency(deps: Deps, scope: Scope, ref: Ref, reason: str | None) -> Ticket:
+    """The mayor marks a request urgent with a reason (None: not urgent any more). The due
+    moment is recomputed from the window's start with the new window (urgent: calendar time,
+    URGENT_WINDOW_HOURS) and the resident is told the new moment."""
+    urgent = reason is not None
+    reason = reason.strip() if reason is not None else None
+    if urgent and not reason:
+        raise Refused(N_("Please write the reason after the code."))
+    async with deps.db.tx() as conn:
+        ticket = await find(conn, scope, ref, need="mayor")
+        if ticket.urgent == urgent:
+            return ticket
+        window = windows.choose(deps, await places.category(conn, ticket.category_id),
+                                urgent=urgent)
+        changes = windows.change(deps, ticket, window, deps.clock.now())
+        try:
+            ticket, event_id = await apply(
+                conn, deps, ticket, Action.URGENCY, _actor(scope), body=reason,
+                details={"urgent": urgent}, urgent=urgent, urgent_reason=reason, **changes)
+        except TransitionError as exc:
+            raise _apply_or_refuse(exc) from None
+        code, due, tz = ticket.code, ticket.due_at, deps.settings.timezone
+
+        def render(tr: Translator) -> str:
+            when = format_due(due, tr.locale, tz)
+            if urgent:
+                return tr._("🚨 Your request {code} is now treated as urgent. It will be "
+                            "answered by {due}.").format(code=code, due=when)
+            return tr._("Your request {code} is no longer marked urgent. It will be answered "
+                        "by {due}.").format(code=code, due=when)
+
+        await notify_resident(conn, deps, ticket, event_id, "status", render)
         return ticket
 
 

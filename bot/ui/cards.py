@@ -22,7 +22,7 @@ ACTION_LABEL: dict[str, str] = {
     Action.NOTE: N_("internal note"), Action.TRANSFER: N_("transferred"),
     Action.ROUTE: N_("re-routed"), Action.CLOSE: N_("closed"),
     Action.WITHDRAW: N_("withdrawn"), Action.REOPEN: N_("reopened"),
-    Action.RATE: N_("rated"), Action.SLA: N_("deadline"),
+    Action.RATE: N_("rated"), Action.SLA: N_("deadline"), Action.URGENCY: N_("urgency"),
 }
 
 ROLE_LABEL: dict[str, str] = {
