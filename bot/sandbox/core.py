@@ -21,6 +21,7 @@ from bot import sla
 from bot.app import SANDBOX_TOKEN, build_application, deps_of, start_app, stop_app
 from bot.clock import OffsetClock
 from bot.config import Settings
+from bot.domain.workcal import WorkCalendar
 from bot.sandbox import seed
 from bot.sandbox.emulator import Emulator, EmuUser, JsonDict
 from bot.sandbox.seed import SandboxPerson
@@ -153,6 +154,15 @@ class Sandbox:
         return self.emu, self.app
 
     # ------------------------------------------------------------------ clock
+
+    def calendar(self) -> WorkCalendar:
+        """The running bot's working calendar (office hours, holidays)."""
+        return deps_of(self._running()[1]).calendar
+
+    async def to_next_working_morning(self) -> None:
+        """«Next working morning»: the clock jumps to the next working day's opening."""
+        now = self.clock.now()
+        await self.advance(self.calendar().next_working_morning(now) - now)
 
     async def advance(self, delta: timedelta) -> None:
         """Move the bot's time forward, then let time-driven work happen at once."""
