@@ -35,6 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def sandbox_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    # The sandbox clock follows the real time of day: no quiet hours, so reminders do not
+    # wait for the morning when these tests run at night (tests of quiet hours set them).
+    overrides.setdefault("quiet_hours", "off")
     return Settings(_env_file=None, bot_token=None,  # type: ignore[call-arg]
                     sandbox_database_path=tmp_path / "sandbox.sqlite3", sandbox_port=0,
                     **overrides)
