@@ -24,6 +24,7 @@ from bot.domain.models import House, Neighbourhood, Person, Ticket
 from bot.domain.tickets import Action, Status
 from bot.i18n import Translator
 from bot.outbox import Queued
+from bot.services import windows
 from bot.services.notify import Render, notify, prepare
 from bot.services.tickets import SYSTEM, apply, ticket_buttons
 from bot.ui.jalali import format_date, format_datetime, format_duration
@@ -123,11 +124,13 @@ async def _handle(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache, ti
     """Take the ticket's due actions. `done` was read in this transaction and the plan never
     repeats a done action; what they write goes to `writes` (written once per batch)."""
     settings = deps.settings
+    # The ticket's own window: its clock (office time in office mode) and fitted reminders.
     plan = sla.due_actions(
         ticket.due_at, now, paused_at=ticket.paused_at,
         first_response_at=ticket.first_response_at, closed=ticket.status is Status.CLOSED,
-        reminder_hours=settings.reminder_hours,
-        second_escalation_hours=settings.second_escalation_hours, done=done)
+        reminder_hours=windows.ticket_reminders(deps, ticket),
+        second_escalation_hours=settings.second_escalation_hours, done=done,
+        span=windows.span(deps, ticket))
     next_set = False
     for action in plan.actions:
         writes.actions.append((ticket.id, ticket.window_no, action))
