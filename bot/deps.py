@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.workcal import WALL, Span, WorkCalendar
+from bot.outbox_queue import OutboxQueue
 from bot.reference import load_calendar
 from storage.db import Database
-
-if TYPE_CHECKING:
-    from bot.outbox import Outbox
 
 
 @dataclass
@@ -21,7 +18,7 @@ class Deps:
     settings: Settings
     db: Database
     clock: Clock
-    outbox: Outbox
+    outbox: OutboxQueue     # the writing side; the app passes the worker (`bot.outbox.Outbox`)
     # One SLA sweep at a time per process (the periodic job and the sandbox clock panel).
     sla_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # The working calendar (office hours, holidays, dated hours); built from the settings

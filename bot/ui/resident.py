@@ -14,7 +14,6 @@ from bot.domain.resident import Detail, MyPage, Summary
 from bot.domain.tickets import Action
 from bot.domain.workcal import WorkCalendar
 from bot.i18n import N_, Translator, translator
-from bot.services.resident import closure_markup
 from bot.ui.buttons import (
     City,
     ConfirmFiling,
@@ -38,6 +37,7 @@ from bot.ui.callbacks import CallbackData
 from bot.ui.due import holiday_note
 from bot.ui.jalali import format_datetime, format_due
 from bot.ui.labels import KIND, kind_label, localized, status_label
+from bot.ui.notices import rating_keyboard
 
 PLACE_PAGE = 8
 PHONE_LABEL = N_("📞 Share my phone number")
@@ -295,7 +295,7 @@ def ticket_view(tr: Translator, d: Detail, timezone: str, calendar: WorkCalendar
         rows.append([_button(tr._("✍️ Add a message"), MyTicket(MyAction.FOLLOW, ticket.id)),
                      _button(tr._("↩️ Withdraw"), MyTicket(MyAction.WITHDRAW, ticket.id))])
     elif ticket.rating is None and d.can_reopen:
-        rows.extend(list(r) for r in closure_markup(tr, ticket).inline_keyboard)
+        rows.extend(list(r) for r in rating_keyboard(tr, ticket.id).inline_keyboard)
     rows.append([_button(tr._("🔙 All my requests"), MyList(0))])
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
