@@ -14,14 +14,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import FakeClock
-from bot.sla import sweep
-from tests.harness import Harness, start_harness, stop_harness
+from bot.domain.tickets import Kind
+from bot.services.tickets import Draft, file_ticket
+from bot.sla import run_digest, sweep
+from storage import places
+from storage.base import fetch_all
+from tests.harness import Harness, buttons, start_harness, stop_harness
 from tests.resident_steps import (
     CODE_RE,
     TEXT,
     add_role,
     current,
     file_via_bot,
+    seed_ticket,
     ticket,
     to_description,
 )
@@ -212,3 +217,128 @@ async def test_urgent_category_window(tmp_path: Path, stop: list[Harness]) -> No
     assert filed.due_at == tehran(2026, 11, 28, 11)
 
 
+
+
+# --------------------------------------------------------------------------- quiet hours
+
+QUIET = "21:00-07:30"
+
+
+async def seed(h: Harness, category: str = "housing", **draft: Any) -> str:
+    """A request filed through the service now (the resident's form is tested above)."""
+    made = await seed_ticket(h, RESIDENT, f"k{h.clock.now().timestamp()}", category)
+    if draft:     # the same request filed again, urgent (a second resident's request)
+        async with h.deps.db.read() as conn:
+            c = await places.category_by_code(conn, category)
+        assert c is not None
+        made, _ = await file_ticket(h.deps, Draft(
+            resident_id=RESIDENT, neighbourhood_id=made.neighbourhood_id, kind=Kind.NEED,
+            category_id=c.id, text=TEXT, **draft), idem_key=f"u{h.clock.now().timestamp()}")
+    await h.settle()
+    return made.code
+
+
+async def held_rows(h: Harness, chat: int) -> list[datetime]:
+    async with h.deps.db.read() as conn:
+        rows = await fetch_all(conn, "SELECT not_before FROM outbox WHERE chat_id = ? AND "
+                                     "status = 'pending'", (chat,))
+    return [datetime.fromisoformat(r[0]) for r in rows]
+
+
+async def test_reminder_at_night_waits_until_the_end_of_quiet_hours_and_is_sent_once(
+        tmp_path: Path, stop: list[Harness]) -> None:
+    # Filed Wednesday 11:54: due Saturday 11:54, so "6 hours left" falls at 05:54.
+    h = await harness(tmp_path, tehran(2026, 11, 25, 11, 54), quiet_hours=QUIET)
+    stop.append(h)
+    await people(h)
+    code = await seed(h)
+    await tick(h, tehran(2026, 11, 27, 11, 54) - h.clock.now())    # T-24h, in the day
+    assert count(h, STAFF, "⏰") == 1
+    await tick(h, tehran(2026, 11, 28, 5, 54) - h.clock.now())     # T-6h, at night
+    assert count(h, STAFF, "⏰") == 1
+    assert await held_rows(h, STAFF) == [tehran(2026, 11, 28, 7, 30)]
+    await tick(h, tehran(2026, 11, 28, 7, 29) - h.clock.now())
+    assert count(h, STAFF, "⏰") == 1
+    await tick(h, timedelta(minutes=1))                            # 07:30
+    assert count(h, STAFF, "⏰") == 2
+    last = h.messages(STAFF)[-1]
+    assert code in last["text"] and "۶ ساعت" in last["text"]
+    assert "شنبه ۷ آذر ۱۴۰۵، ساعت ۱۱:۵۴" in last["text"]          # weekday, date, time
+    assert any("✋" in text for text, _data in buttons(last))     # its own buttons
+    for _ in range(3):
+        await tick(h, 10 * timedelta(minutes=1))
+    assert count(h, STAFF, "⏰") == 2                              # sent once
+
+
+async def test_non_urgent_escalation_waits_urgent_one_does_not(
+        tmp_path: Path, stop: list[Harness]) -> None:
+    h = await harness(tmp_path, tehran(2026, 11, 23, 3), quiet_hours=QUIET)   # Monday 03:00
+    stop.append(h)
+    await people(h)
+    # Health goes to the Red Crescent house, which has no staff here: reminders go to the
+    # mayor, so the mayor's chat also holds night reminders.
+    plain = await seed(h, "health")                                # due Thursday 03:00
+    h.clock.set(tehran(2026, 11, 25, 3))                           # Wednesday 03:00
+    urgent = await seed(h, "health", urgent=True, urgent_reason="بیمار بدحال")   # Thu 03:00
+    await tick(h, tehran(2026, 11, 25, 19, 0) - h.clock.now())     # urgent: T-8h, evening
+    seen = count(h, MAYOR, "⏰")
+    assert seen >= 1
+    await tick(h, tehran(2026, 11, 25, 21, 0) - h.clock.now())     # T-6h: quiet, held
+    assert count(h, MAYOR, "⏰") == seen
+    assert tehran(2026, 11, 26, 7, 30) in await held_rows(h, MAYOR)
+    await tick(h, tehran(2026, 11, 26, 3) - h.clock.now())         # Thursday 03:00: both due
+    escalations = [m for m in h.messages(MAYOR) if "پاسخ داده نشد" in m["text"]]
+    # The urgent one at once (past the held reminder in the same chat); the other at 07:30.
+    assert [urgent in m["text"] for m in escalations] == [True]
+    assert "فوری" in escalations[0]["text"]
+    # The resident is told at once too, without a sound.
+    late = [m for m in h.messages(RESIDENT) if "😔" in m["text"]]
+    assert len(late) == 2 and all(m.get("silent") for m in late)
+    await tick(h, tehran(2026, 11, 26, 7, 30) - h.clock.now())
+    escalations = [m for m in h.messages(MAYOR) if "پاسخ داده نشد" in m["text"]]
+    assert len(escalations) == 2 and plain in escalations[1]["text"]
+    assert not any(m.get("silent") for m in h.messages(MAYOR))
+
+
+async def test_residents_are_answered_at_night_without_a_sound(tmp_path: Path,
+                                                               stop: list[Harness]) -> None:
+    h = await harness(tmp_path, tehran(2026, 11, 25, 14), quiet_hours=QUIET)
+    stop.append(h)
+    await people(h)
+    code = await seed(h)
+    await h.send(STAFF, f"/reply {code} فردا صبح همکار ما تماس می‌گیرد")
+    await h.settle()
+    day = h.messages(RESIDENT)[-1]
+    assert code in day["text"] and not day.get("silent")
+    h.clock.set(tehran(2026, 11, 25, 23, 40))
+    await h.send(STAFF, f"/reply {code} پیگیری شد")
+    await h.settle()
+    night = h.messages(RESIDENT)[-1]
+    assert "پیگیری شد" in night["text"] and night.get("silent") is True
+
+
+async def test_digest_skipped_on_holidays_and_fridays(tmp_path: Path,
+                                                      stop: list[Harness]) -> None:
+    h = await harness(tmp_path, tehran(2026, 6, 22, 10))           # Monday 1 Tir 1405
+    stop.append(h)
+    await people(h)
+    await seed(h)
+    for day, sent in ((23, True), (24, False), (25, False), (26, False), (27, True)):
+        h.clock.set(tehran(2026, 6, day, 8))                       # Tasua, Ashura, Friday
+        assert (await run_digest(h.deps) > 0) is sent, day
+    await h.settle()
+    assert count(h, STAFF, "📊") == 2
+
+
+async def test_digest_in_quiet_hours_waits_for_their_end(tmp_path: Path,
+                                                         stop: list[Harness]) -> None:
+    h = await harness(tmp_path, tehran(2026, 11, 25, 10), quiet_hours=QUIET)
+    stop.append(h)
+    await people(h)
+    await seed(h)
+    h.clock.set(tehran(2026, 11, 28, 6))                           # Saturday 06:00
+    assert await run_digest(h.deps) > 0
+    await h.settle()
+    assert count(h, STAFF, "📊") == 0
+    await tick(h, 90 * timedelta(minutes=1))                       # 07:30
+    assert count(h, STAFF, "📊") == 1

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -168,11 +168,16 @@ class Sandbox:
         """Move the bot's time forward, then let time-driven work happen at once."""
         async with self._lock:
             _, app = self._running()
+            before = self.clock.now()
             self.clock.advance(delta)
             for hook in list(self.after_clock_change):
                 await hook(self)
             # The same sweep the periodic job runs: reminders and escalations show at once.
             await sla.sweep(deps_of(app))
+            # The daily digest when its local time was passed (it skips Fridays and
+            # holidays itself); messages held for quiet hours go out when the outbox is kicked.
+            if digest_passed(before, self.clock.now(), self.base_settings):
+                await sla.run_digest(deps_of(app))
             deps_of(app).outbox.kick()
         self._broadcast({"type": "clock"})
 
@@ -195,6 +200,19 @@ class Sandbox:
     async def _forward(self, source: asyncio.Queue[JsonDict]) -> None:
         while True:
             self._broadcast(await source.get())
+
+
+def digest_passed(before: datetime, after: datetime, settings: Settings) -> bool:
+    """Whether the clock moved over a DIGEST_TIME (local), e.g. by the panel's +24 h."""
+    tz = settings.tz
+    hour, minute = (int(x) for x in settings.digest_time.split(":"))
+    day = before.astimezone(tz).date()
+    while day <= after.astimezone(tz).date():
+        moment = datetime.combine(day, time(hour, minute), tzinfo=tz)
+        if before < moment <= after:
+            return True
+        day += timedelta(days=1)
+    return False
 
 
 def delete_database(path: Path) -> None:

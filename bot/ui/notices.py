@@ -185,8 +185,8 @@ def _sla_escalation(v: View) -> Rendered:
             tr._("🚨 Request {code} was not answered within {hours} office hours.")
             if v.get("office") else
             tr._("🚨 Request {code} was not answered within {hours} hours."))
-    if v.get("urgent"):
-        head = tr._("URGENT") + " " + head
+    if v.get("urgent"):     # "🚨 URGENT · Request … was not answered …"
+        head = "🚨 " + tr._("URGENT") + " · " + head.removeprefix("🚨 ")
     assignee = v.get("assignee")
     return Rendered("\n".join([
         head.format(code=v["code"], hours=tr.digits(v["hours"]),
