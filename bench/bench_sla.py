@@ -84,11 +84,14 @@ async def make_due(deps: Deps, count: int) -> None:
     now = deps.clock.now()
     office = deps.settings.response_clock == "office"
     due = deps.calendar.add(now, timedelta(hours=8)) if office else now + timedelta(hours=24)
+    # The window started when it would have (72 h / 24 office hours before the deadline).
+    start = deps.calendar.sub(due, timedelta(hours=OFFICE_HOURS)) if office \
+        else due - timedelta(hours=72)
     async with deps.db.tx() as conn:
         await conn.execute("""UPDATE tickets SET sla_next_at = ?, due_at = ?,
-            window_no = window_no + 1 WHERE id IN (
+            window_started_at = ?, window_no = window_no + 1 WHERE id IN (
             SELECT id FROM tickets WHERE status = 'new' AND sla_next_at > ? LIMIT ?)""",
-            (iso(now), iso(due), iso(now), count))
+            (iso(now), iso(due), iso(start), iso(now), count))
 
 
 async def office_deps(deps: Deps) -> Deps:

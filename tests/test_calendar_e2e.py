@@ -342,3 +342,18 @@ async def test_digest_in_quiet_hours_waits_for_their_end(tmp_path: Path,
     assert count(h, STAFF, "📊") == 0
     await tick(h, 90 * timedelta(minutes=1))                       # 07:30
     assert count(h, STAFF, "📊") == 1
+
+
+async def test_stats_answered_in_time_within_the_tickets_own_window(
+        tmp_path: Path, stop: list[Harness]) -> None:
+    """66 wall hours but 15 office hours after a Wednesday 15:00 filing: in time."""
+    h = await harness(tmp_path, tehran(2026, 11, 25, 15), response_clock="office")
+    stop.append(h)
+    await people(h)
+    code = await seed(h)
+    h.clock.set(tehran(2026, 11, 29, 9))                           # Sunday 09:00
+    await h.send(STAFF, f"/reply {code} همکار ما فردا می‌آید")
+    stats = (await h.send(STAFF, "/stats"))[-1]["text"]
+    assert "۱۰۰٪" in stats and "۱۵ ساعت" in stats, stats
+    card = (await h.send(STAFF, f"/show {code}"))[-1]["text"]
+    assert "✅" in card
