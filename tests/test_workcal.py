@@ -252,3 +252,16 @@ def test_reminders_never_at_filing_time(filed: datetime, hours: int) -> None:
 def test_holiday_book_without_the_package() -> None:
     book = HolidayBook({date(2026, 1, 1): "x"}, {}, [HolidayChange("cancel", date(2026, 1, 1))])
     assert book.get(date(2026, 1, 1)) is None
+
+
+def test_a_bad_calendar_file_stops_the_start_in_one_line(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.reference as reference
+
+    assert reference.calendar_problem(TZ, WEEK) is None          # the shipped files
+    (tmp_path / "holidays-extra.csv").write_text(
+        "action,date,to,name_fa,name_en,note\nadd,1405-07-31,,x,x,\n", encoding="utf-8")
+    monkeypatch.setattr(reference, "DATA_DIR", tmp_path)
+    problem = reference.calendar_problem(TZ, WEEK)
+    assert problem is not None and "holidays-extra.csv" in problem and "line 2" in problem
+    assert "\n" not in problem
