@@ -357,3 +357,20 @@ async def test_stats_answered_in_time_within_the_tickets_own_window(
     assert "۱۰۰٪" in stats and "۱۵ ساعت" in stats, stats
     card = (await h.send(STAFF, f"/show {code}"))[-1]["text"]
     assert "✅" in card
+
+
+async def test_ask_pauses_office_time_and_adds_it_back(tmp_path: Path,
+                                                       stop: list[Harness]) -> None:
+    h = await harness(tmp_path, tehran(2026, 11, 25, 15), response_clock="office")
+    stop.append(h)
+    await people(h)
+    code = await seed(h)                                           # due Monday 10:00
+    h.clock.set(tehran(2026, 11, 25, 15, 30))
+    await h.send(STAFF, f"/ask {code} نشانی دقیق خانه کجاست؟")
+    await h.settle()
+    question = h.messages(RESIDENT)[-1]
+    assert code in question["text"]
+    h.clock.set(tehran(2026, 11, 28, 9))                           # Saturday 09:00
+    await h.send(RESIDENT, "کوچه سوم، پلاک ۱۲", reply_to=question["message_id"])
+    # 23.5 office hours were left at the pause: from Saturday 09:00 that is Tuesday 08:30.
+    assert (await ticket(h, code)).due_at == tehran(2026, 12, 1, 8, 30)
