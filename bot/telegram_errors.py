@@ -137,10 +137,10 @@ def classify(error: BaseException, *, optional_parameters: frozenset[str] = froz
 # (Bale, older Bot API servers). Required calls (sendMessage, getUpdates, …) are never
 # switched off.
 OPTIONAL_METHODS = frozenset({
-    "setmycommands", "deletemycommands", "setchatmenubutton", "getchatmenubutton",
-    "sendchataction", "setmessagereaction", "setmydescription", "setmyshortdescription",
-    "setmyname", "answercallbackquery", "deletemessage", "editmessagereplymarkup",
-    "pinchatmessage", "unpinchatmessage", "copymessage",
+    # Only calls whose result the bot does not read (True stands in for it).
+    "setmycommands", "deletemycommands", "setchatmenubutton", "sendchataction",
+    "setmessagereaction", "setmydescription", "setmyshortdescription", "setmyname",
+    "answercallbackquery", "deletemessage", "pinchatmessage", "unpinchatmessage",
 })
 OPTIONAL_PARAMETERS = frozenset({
     "link_preview_options", "disable_web_page_preview", "message_effect_id",

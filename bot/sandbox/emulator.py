@@ -509,6 +509,28 @@ _DEFAULT_FAULT_TEXT = {
 Handler = Callable[[Params], Awaitable[Any]]
 
 
+@dataclass(frozen=True)
+class Profile:
+    """A Bot-API-compatible server that lacks some of Telegram's methods and parameters."""
+
+    missing_methods: frozenset[str] = frozenset()
+    refused_parameters: frozenset[str] = frozenset()
+
+
+PROFILES = {
+    "telegram": Profile(),
+    # Bale (tapi.bale.ai): command menus and descriptions are set in Bale's own BotFather;
+    # newer parameters are refused (the ones below stand for any of them).
+    "bale": Profile(
+        missing_methods=frozenset({"setmycommands", "deletemycommands", "getmycommands",
+                                   "setmydescription", "setmyshortdescription",
+                                   "setchatmenubutton", "getchatmenubutton"}),
+        refused_parameters=frozenset({"secret_token", "disable_notification",
+                                      "link_preview_options", "message_effect_id",
+                                      "reply_parameters", "protect_content"})),
+}
+
+
 class Emulator:
     """The Bot API server plus the control API used to play users and inject faults."""
 
@@ -519,7 +541,11 @@ class Emulator:
         clock: Callable[[], float] = time.time,
         enforce_limits: bool = False,
         bot_name: str = "Mahalleyar",
+        profile: str = "telegram",
     ) -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"unknown profile {profile!r}; one of {sorted(PROFILES)}")
+        self.profile = PROFILES[profile]
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
         self.bot_username = bot_username
@@ -634,8 +660,11 @@ class Emulator:
         except ValueError:
             return _json_error(_bad("can't parse request body"))
         self.requests.append((name, params.for_log()))
-        if handler is None:
+        if handler is None or name.lower() in self.profile.missing_methods:
             return _json_error(ApiError(404, "Not Found"))
+        refused = sorted(set(params.values) & self.profile.refused_parameters)
+        if refused:
+            return _json_error(_bad(f"unknown parameter {refused[0]}"))
         try:
             if (delay := self._delays.get(name.lower(), 0.0)) > 0:
                 await asyncio.sleep(delay)
