@@ -280,3 +280,14 @@ async def test_receipt_marked_sent_by_the_handler(h: Harness) -> None:
     await h.settle()
     assert sum(code in m["text"] for m in h.messages(RESIDENT)) == 1
     assert await outbox_repo.pending_count(h.deps.db.conn) == 0
+
+
+async def test_blocked_direct_reply_marks_unreachable(h: Harness,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    from storage import people
+    h.user(RESIDENT, "زهرا")
+    h.emu.block(RESIDENT)
+    with caplog.at_level(logging.INFO):
+        await h.send(RESIDENT, "/start")
+    assert await people.is_unreachable(h.deps.db.conn, RESIDENT)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
