@@ -10,9 +10,13 @@ The worker keeps one queue per chat (in id order) and a small pool of lanes: a c
 message starts only after the previous one is finished, so order is kept per chat, while
 different chats are sent concurrently to reach Telegram's throughput. Pacing follows
 Telegram's limits: ≤ 25 messages/s overall (evenly spaced), ≤ 1/s per private chat,
-≤ 20/min per group. A 429 pauses that chat and all sending for `retry_after`; network
-errors, timeouts and 5xx retry with exponential backoff; 403 (bot blocked) marks the person
-unreachable and stops; other 400s fail the row.
+≤ 20/min per group. Every failure is classified once (`bot.telegram_errors`): a 429 pauses
+that chat and all sending for `retry_after` and never counts as an attempt; network errors,
+timeouts and 5xx retry with capped exponential backoff until the row's lifetime ends
+(`bot.domain.delivery`: 7 days for residents' messages, a reminder until its deadline, a
+digest a day), and a long outage raises one alert (`bot.alerts`); 403 (bot blocked) marks
+the person unreachable and stops; other 4xx fail the row with one alert. When several chats
+are ready, receipts (tracking codes) go first.
 
 Crash safety: a row is marked `sending` (committed) right before each Telegram call and
 `sent` right after it. After a crash only rows still `sending` — at most one per chat, at
