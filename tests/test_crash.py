@@ -4,7 +4,8 @@ in-process stop) at the moments issue 14 names, then started again on the same d
 - inside the resident's receipt send, answerCallbackQuery or the button clean-up after
   «✅ Send»: the ticket is filed once and the resident gets the tracking code (at most the
   single in-flight message twice);
-- 0.1 s after the summary appeared: the form survives (it lives in our own table);
+- 0.1 s after the summary appeared, or after a staff reason prompt: the form and the prompt
+  survive (they live in our own tables);
 - the outbox mid-batch: every message arrives, in order per chat, at most the in-flight one
   twice;
 - the SLA sweep mid-batch: every overdue request escalated exactly once.
@@ -293,3 +294,42 @@ async def test_sla_sweep_killed_mid_batch_escalates_once(bot: Bot) -> None:
     sent = [str(p.get("text")) for m, p in bot.emu.requests
             if m == "sendMessage" and p.get("chat_id") == mayor]
     assert len(sent) - len(set(sent)) <= 1           # at most the in-flight one twice
+
+
+async def test_killed_after_a_reason_prompt_the_prompt_survives(bot: Bot) -> None:
+    staff, resident = 7401, 7402
+    codes: list[str] = []
+
+    async def seed_ticket(deps: Deps) -> None:
+        now = deps.clock.now()
+        async with deps.db.tx() as conn:
+            n = await places.neighbourhood_by_code(conn, "ISL01")
+            c = await places.category_by_code(conn, "housing")
+            house = await places.house_by_code(conn, "welfare")
+            assert n and c and house
+            await people.upsert(conn, staff, "علی", None, now)
+            await people.upsert(conn, resident, "زهرا", None, now)
+            await people.add_role(conn, staff, "staff", house_id=house.id,
+                                  scope_kind="neighbourhood", scope_id=n.id, created_by=None,
+                                  now=now)
+        ticket, _ = await file_ticket(deps, Draft(resident_id=resident, neighbourhood_id=n.id,
+                                                  kind=Kind.NEED, category_id=c.id,
+                                                  text="سقف"), idem_key="p1")
+        codes.append(ticket.code)
+    await _seed(Path(bot.env["DATABASE_PATH"]), seed_ticket)
+    emu = bot.emu
+    emu.add_user(EmuUser(id=staff, first_name="علی"))
+    emu.add_user(EmuUser(id=resident, first_name="زهرا"))
+    await bot.start()
+    emu.send_text(staff, f"/show {codes[0]}")
+    card = await emu.wait_for_message(staff, lambda m: "پاسخ" in str(m.get("reply_markup")),
+                                      timeout=30)
+    emu.press(staff, card["message_id"], _data(card, "پاسخ"))
+    prompt = await emu.wait_for_message(staff, after=card["message_id"], timeout=10)
+    await asyncio.sleep(0.1)
+    await bot.kill()
+    await bot.start()
+    emu.send_text(staff, "فردا تماس می‌گیریم", reply_to=prompt["message_id"])
+    answer = await emu.wait_for_message(resident, lambda m: "فردا تماس" in m.get("text", ""),
+                                        timeout=30)
+    assert codes[0] in answer["text"]
