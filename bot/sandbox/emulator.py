@@ -834,7 +834,7 @@ class Emulator:
         else:
             entities = []
         text, entities = _trim(text, entities)
-        if len(text) > limit:
+        if _utf16_len(text) > limit:      # Telegram counts UTF-16 code units
             raise _bad(too_long)
         return text, entities
 
