@@ -27,12 +27,14 @@ SEND_TIMEOUTS = {"connect_timeout": 10.0, "read_timeout": 30.0, "write_timeout":
                  "pool_timeout": 10.0}   # keyword arguments of `metrics.counting_request`
 
 _TAG = re.compile(r"<[^>]+>")
+POPUP_LIMIT = 200          # answerCallbackQuery's text
 
 
-def fit_lengths(data: dict[str, Any]) -> None:
+def fit_lengths(data: dict[str, Any], endpoint: str = "sendMessage") -> None:
     """Cut `text` / `caption` parameters to Telegram's limits, in place. An HTML text that is
     too long is sent as plain text (cutting HTML could leave a tag open)."""
-    for key, limit in (("text", TEXT_LIMIT), ("caption", CAPTION_LIMIT)):
+    text_limit = POPUP_LIMIT if endpoint.lower() == "answercallbackquery" else TEXT_LIMIT
+    for key, limit in (("text", text_limit), ("caption", CAPTION_LIMIT)):
         value = data.get(key)
         if not isinstance(value, str) or utf16_len(value) <= limit:
             continue
@@ -60,7 +62,7 @@ class ReliableBot(ExtBot[Any]):
             return True
         for name in calls.dropped(endpoint):
             data.pop(name, None)
-        fit_lengths(data)
+        fit_lengths(data, endpoint)
         while True:
             try:
                 return await super()._do_post(endpoint, data, **kwargs)

@@ -291,3 +291,17 @@ async def test_blocked_direct_reply_marks_unreachable(h: Harness,
         await h.send(RESIDENT, "/start")
     assert await people.is_unreachable(h.deps.db.conn, RESIDENT)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_fit_lengths_per_parameter() -> None:
+    from bot.reliable_bot import fit_lengths
+    data = {"text": "<b>" + "ب" * 5000 + "</b>", "parse_mode": "HTML"}
+    fit_lengths(data)
+    assert "parse_mode" not in data and "<b>" not in data["text"]
+    assert limits.utf16_len(data["text"]) <= 4096
+    popup = {"text": "x" * 500}
+    fit_lengths(popup, "answerCallbackQuery")
+    assert len(popup["text"]) <= 200
+    caption = {"caption": "😀" * 1000}
+    fit_lengths(caption, "sendPhoto")
+    assert limits.utf16_len(caption["caption"]) <= 1024
