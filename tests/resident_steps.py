@@ -14,7 +14,7 @@ from storage import tickets as repo
 from tests.harness import Harness, Msg
 
 TEXT = "سقف خانه چکه می‌کند و آب به اتاق بچه‌ها می‌ریزد"
-CODE_RE = re.compile(r"کد پیگیری: ([A-Z0-9]{6})")
+CODE_RE = re.compile(r"کد پیگیری شما:\n([A-Z0-9]{6})")
 
 
 def current(h: Harness, chat: int, message: Msg) -> Msg:

@@ -30,11 +30,11 @@ async def test_browse_province_city_neighbourhood_with_pages_and_back(h: Harness
     await h.press(R, menu, "تهران", exact=True)
     menu = current(h, R, menu)
     labels = [t for t, _ in buttons(menu)]
-    assert "اتابک" in labels and "یافت‌آباد" not in labels and "بعدی ▶️" in labels
+    assert "اتابک" in labels and "یافت‌آباد" not in labels and "بعدی ◀️" in labels
     await h.press(R, menu, "بعدی")
     menu = current(h, R, menu)
     labels = [t for t, _ in buttons(menu)]
-    assert "یافت‌آباد" in labels and "◀️ قبلی" in labels
+    assert "یافت‌آباد" in labels and "▶️ قبلی" in labels
     await h.press(R, menu, "برگشت به شهرها")
     menu = current(h, R, menu)
     assert "شهر خود" in menu["text"]
@@ -63,7 +63,7 @@ async def test_search_with_arabic_letters_and_without_zwnj(h: Harness) -> None:
     assert await _saved(h) == "THR01"
     replies = await h.send(R, "/neighbourhood")
     replies = await h.send(R, "ززززززز")
-    assert "پیدا نکردم" in replies[-1]["text"]
+    assert "پیدا نشد" in replies[-1]["text"]
     replies = await h.send(R, "✖️ لغو")
     assert "متوقف شد" in replies[-1]["text"]
     assert await _saved(h) == "THR01"
