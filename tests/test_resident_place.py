@@ -88,3 +88,28 @@ async def test_deep_link_preselects_and_a_bad_link_asks(h: Harness) -> None:
     assert "معتبر نیست" in replies[-2]["text"]
     assert "استان خود" in replies[-1]["text"]
     assert await _saved(h) == "AML01"
+
+
+async def test_search_by_city_and_province_names(h: Harness) -> None:
+    """Issue 11, item 2: a city's name in any spelling finds its neighbourhoods first."""
+    h.user(R)
+    await h.send(R, "/neighbourhood")
+    for query in ("اسلامشهر", "اسلام‌شهر", "اسلام شهر", "اسلامشهر".replace("ی", "ي")):
+        labels = [t for t, _ in buttons((await h.send(R, query))[-1])]
+        assert labels[0] == "قائمیه، اسلام‌شهر", query
+        assert all(label.endswith("اسلام‌شهر") for label in labels[:5]), (query, labels)
+    labels = [t for t, _ in buttons((await h.send(R, "آمل"))[-1])]
+    assert labels[:3] == ["اسپیاری، آمل", "اسپه‌کلا، آمل", "چاکسر، آمل"]
+    labels = [t for t, _ in buttons((await h.send(R, "مازندران"))[-1])]   # the province
+    assert labels[0] == "اسپیاری، آمل"
+    await h.press(R, (await h.send(R, "امل"))[-1], "اسپیاری")
+    assert await _saved(h) == "AML01"
+
+
+async def test_a_city_whose_name_is_inside_neighbourhood_names(h: Harness) -> None:
+    """«ری» is a city and also part of «افسریه» and «اسپیاری»: the city comes first."""
+    h.user(R)
+    await h.send(R, "/neighbourhood")
+    labels = [t for t, _ in buttons((await h.send(R, "ری"))[-1])]
+    assert labels[:2] == ["دولت‌آباد، ری", "قلعه‌نو، ری"]
+    assert "افسریه، تهران" in labels[2:]
