@@ -15,11 +15,11 @@ async def test_announcement_buttons_show_and_take(h: Harness) -> None:
     card = await h.press(STAFF, announcement, "نمایش")
     assert ticket.code in card[0]["text"] and "سقف خانه" in card[0]["text"]
     assert "تا مهلت پاسخ" in card[0]["text"]            # "due in ..." SLA state, in Persian
-    taken = await h.press(STAFF, announcement, "برمی")
+    taken = await h.press(STAFF, announcement, "رسیدگی می‌کنم")
     assert ticket.code in texts(taken)
     fresh = await reload(h, ticket)
     assert fresh.assignee_id == STAFF and fresh.status is Status.IN_PROGRESS
-    other = await h.press(STAFF2, h.last(STAFF2), "برمی")
+    other = await h.press(STAFF2, h.last(STAFF2), "رسیدگی می‌کنم")
     assert "علی" in texts(other)                 # told who has it
     await h.settle()
     assert ticket.code in h.last(RESIDENT)["text"]

@@ -405,6 +405,11 @@ _ITEM_RE = re.compile(
     rf"(?P<item>{_PHONE}(?![{_DIGIT}])|{_LATIN_TOKEN}(?:[ ]{_LATIN_TOKEN})*)"
     rf"[{_MARKS}]*"
 )
+# In a left-to-right (English) text only technical tokens need marks: the words are already
+# in the paragraph's direction.
+_TOKEN_RE = re.compile(
+    rf"[{_MARKS}]*(?P<item>{_PHONE}(?![{_DIGIT}])|{_LATIN_TOKEN})[{_MARKS}]*")
+_TECHNICAL_RE = re.compile(rf"^[/@#+]|[{_DIGIT}]|://")
 _HAS_LATIN_RE = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _RTL_LETTER_RE = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _LATIN_PROSE_RE = re.compile(r"[A-Za-z][a-z]+(?:'[a-z]+)?")
@@ -416,16 +421,25 @@ def strip_marks(s: str) -> str:
     return s.translate(_STRIP_MARKS)
 
 
-def ltr_items(text: str) -> list[str]:
-    """The left-to-right items of ``text`` (codes, commands, phone numbers, Latin words
-    and runs of them), as `bidi_text` sees them."""
-    return [m.group("item") for m in _ITEM_RE.finditer(text) if _is_item(m.group("item"))]
+def ltr_items(text: str, rtl: bool | None = None) -> list[str]:
+    """The left-to-right items of ``text`` as `bidi_text` sees them: in a right-to-left
+    text codes, commands, phone numbers, Latin words and runs of them; in a left-to-right
+    one codes, commands, phone numbers and links."""
+    direction = is_rtl(text) if rtl is None else rtl
+    return [m.group("item") for line in text.split("\n") for m in _line_items(line, direction)]
 
 
 def _is_item(item: str) -> bool:
     if _HAS_LATIN_RE.search(item):
         return True
     return len(re.sub(rf"[^{_DIGIT}]", "", item)) >= 7  # a phone number
+
+
+def _line_items(line: str, rtl: bool) -> list[re.Match[str]]:
+    if rtl:
+        return [m for m in _ITEM_RE.finditer(line) if _is_item(m.group("item"))]
+    return [m for m in _TOKEN_RE.finditer(line)
+            if _is_item(m.group("item")) and _TECHNICAL_RE.search(m.group("item"))]
 
 
 def is_rtl(text: str) -> bool:
@@ -466,7 +480,7 @@ def bidi_text(text: str, rtl: bool | None = None) -> str:
 
 def _bidi_line(line: str, rtl: bool) -> str:
     bare = strip_marks(line).strip()
-    matches = [m for m in _ITEM_RE.finditer(line) if _is_item(m.group("item"))]
+    matches = _line_items(line, rtl)
     if not matches:
         return line
     if len(matches) == 1 and matches[0].group("item") == bare:
@@ -502,11 +516,12 @@ def unmarked_items(text: str) -> list[str]:
     """Left-to-right items of ``text`` that are neither wrapped in marks (LRM before, LRM or
     RLM after) nor a line of their own: what `bidi_text` would have fixed."""
     problems = []
+    rtl = is_rtl(text)
     for line in text.split("\n"):
         bare = strip_marks(line).strip()
-        for m in _ITEM_RE.finditer(line):
+        for m in _line_items(line, rtl):
             item = m.group("item")
-            if not _is_item(item) or item == bare:
+            if item == bare:
                 continue
             start, end = m.start("item"), m.end("item")
             if not (line[start - 1:start] == LRM and line[end:end + 1] in (LRM, RLM)):
