@@ -287,12 +287,16 @@ def best_matches(
     return ranked[:limit]
 
 
-def _best_of(q: str, names: Iterable[str]) -> float:
+def _best_of(q: str, names: Iterable[str], seen: dict[str, float]) -> float:
     best = 0.0
     for name in names:
-        if name:
+        if not name:
+            continue
+        score = seen.get(name)
+        if score is None:  # a city or province name repeats for each neighbourhood
             cand, starts = _prepared(name)
-            best = max(best, _score_prepared(q, cand, starts))
+            score = seen[name] = _score_prepared(q, cand, starts)
+        best = max(best, score)
     return best
 
 
@@ -318,10 +322,13 @@ def rank_places(
     if not q or limit <= 0:
         return []
     ranked: list[tuple[int, float, int, K]] = []
+    own_seen: dict[str, float] = {}
+    city_seen: dict[str, float] = {}
+    province_seen: dict[str, float] = {}
     for order, (key, own, city_names, province_names) in enumerate(places):
-        own_score = _best_of(q, own)
-        city_score = _best_of(q, city_names)
-        province_score = _best_of(q, province_names)
+        own_score = _best_of(q, own, own_seen)
+        city_score = _best_of(q, city_names, city_seen)
+        province_score = _best_of(q, province_names, province_seen)
         if own_score >= 1.0:
             ranked.append((0, own_score, order, key))
         elif city_score >= 0.9:
