@@ -149,6 +149,17 @@ class _Default(dict[str, str]):
         return "x"
 
 
+def test_marks_never_push_a_text_over_telegrams_limit() -> None:
+    text = ("درخواست EMMMA6 " * 400)[:4096]
+    data = {"text": text, "caption": "کد EMMMA6"}
+    mark_request(data)
+    assert data["text"] == text                       # marked it would be too long
+    assert data["caption"] == f"کد {LRM}EMMMA6{RLM}"
+    html_text = {"text": "<b>EMMMA6</b> درخواست", "parse_mode": "HTML"}
+    mark_request(html_text)
+    assert html_text["text"] == "<b>EMMMA6</b> درخواست"   # markup is left alone
+
+
 def test_items_are_what_people_type() -> None:
     assert ltr_items("با /reply EMMMA6 #1 پاسخ دهید") == ["/reply EMMMA6 #1"]
     assert ltr_items("ساعت ۱۴:۳۰ و ۱۲ نفر") == []

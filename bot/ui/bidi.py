@@ -15,18 +15,25 @@ from telegram.ext import ExtBot
 
 from bot.domain.text import bidi_text
 
-# Bot API parameters that carry a text a person reads.
-TEXT_KEYS = ("text", "caption")
+# Bot API parameters that carry a text a person reads, and Telegram's limit for each (in
+# UTF-16 code units): a text cut to the limit before sending stays within it.
+TEXT_LIMITS = {"text": 4096, "caption": 1024}
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def mark_request(data: dict[str, Any]) -> None:
     """Mark the readable texts of one Bot API request in place."""
     if data.get("parse_mode") or data.get("entities") or data.get("caption_entities"):
         return
-    for key in TEXT_KEYS:
+    for key, limit in TEXT_LIMITS.items():
         value = data.get(key)
         if isinstance(value, str) and value:
-            data[key] = bidi_text(value)
+            marked = bidi_text(value)
+            if _utf16_len(marked) <= limit or _utf16_len(marked) <= _utf16_len(value):
+                data[key] = marked
 
 
 class BidiBot(ExtBot[Any]):
