@@ -33,6 +33,7 @@ from bot.reliable_bot import SEND_TIMEOUTS, ReliableBot
 from bot.services import admin as admin_svc
 from bot.services.reference import load_reference
 from bot.sla import register_jobs
+from bot.ui.bidi import BidiBot
 from bot.ui.commands import COMMANDS
 from bot.ui.notices import NoticeRenderer
 from handlers import (
@@ -57,6 +58,11 @@ SANDBOX_TOKEN = "123456:SANDBOX-TOKEN"
 
 Handlers = list[BaseHandler[Update, CustomContext, None]]
 
+
+class AppBot(ReliableBot, BidiBot):
+    """Every Bot API call: texts made bidi-safe (`bot/ui/bidi.py`), then the sender's rules
+    (`bot/reliable_bot.py`: Telegram's limits in UTF-16 units, the error classifier)."""
+
 def feature_handlers(settings: Settings) -> Handlers:
     """Feature modules in the order they must be tried (most specific first)."""
     # Role commands first (explicit commands and their own callback namespaces), so staff
@@ -79,7 +85,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
                               timezone=settings.timezone, admin_chat_id=settings.admin_chat_id))
     bot_token = token or (settings.bot_token.get_secret_value() if settings.bot_token
                           else SANDBOX_TOKEN)
-    bot = ReliableBot(
+    bot = AppBot(
         bot_token, base_url=settings.bot_api_base_url, base_file_url=settings.file_base_url,
         request=metrics.counting_request(256, **SEND_TIMEOUTS),
         get_updates_request=metrics.counting_request(1),

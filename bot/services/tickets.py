@@ -105,7 +105,8 @@ async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
         await announce(conn, deps, ticket, reason="new")
         # The tracking code, in case the handler's own reply never gets out (a crash, an
         # outage): it marks this row sent when its reply succeeds (`receipt_shown`).
-        receipt: dict[str, Any] = {"code": ticket.code, "due": when(ticket.due_at)}
+        receipt: dict[str, Any] = {"code": ticket.code, "due": when(ticket.due_at),
+                                   "house_id": ticket.house_id}
         if holidays := windows.holidays_on_the_way(deps, ticket):
             receipt["holidays"] = [[h.name_fa, h.name_en] for h in holidays]
         await deps.outbox.notify(conn, Notice(

@@ -312,17 +312,20 @@ def _resident_late(v: View) -> Rendered:
     return Rendered(text.format(code=v["code"], hours=tr.digits(v["hours"])))
 
 
-def receipt_text(tr: Translator, code: str, due: str, note: str | None) -> str:
-    """The tracking code after «✅ Send» (the handler's direct reply and the outbox's copy);
-    `due` is the formatted deadline, `note` the holidays that moved it."""
-    text = tr._("✅ Your request was sent.\nTracking code: {code}\nThe house will answer by "
-                "{due}. I will message you at every change. To see it later: «📋 My "
-                "requests» or /status {code}").format(code=code, due=due)
+def receipt_text(tr: Translator, code: str, house: str, due: str, note: str | None) -> str:
+    """The receipt after «✅ Send» (the handler's direct reply and the outbox's copy): the
+    tracking code stands on a line of its own; `due` is the formatted deadline, `note` the
+    holidays that moved it."""
+    text = tr._("✅ Your request was sent. Your tracking code:\n{code}\n{house} will answer "
+                "by {due}. You will hear from us at every change. To see it later: «📋 My "
+                "requests» or /status {code}").format(code=code, house=house, due=due)
     return text + "\n" + note if note else text
 
 
 def _receipt(v: View) -> Rendered:
-    return Rendered(receipt_text(v.tr, v["code"], v.due(), v.holiday_note()), main_menu(v.tr))
+    house = v.name("house_id") if v.get("house_id") is not None else v.tr._("The house")
+    return Rendered(receipt_text(v.tr, v["code"], house, v.due(), v.holiday_note()),
+                    main_menu(v.tr))
 
 
 RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
