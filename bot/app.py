@@ -37,7 +37,7 @@ from handlers import (
     errors,
     fallback,
     mayor,
-    resident_new,
+    resident_conversation,
     resident_track,
     staff,
     start,
@@ -57,7 +57,7 @@ def feature_handlers(settings: Settings) -> Handlers:
     # commands work even while that person is in a resident form; admin's /start inv_… deep
     # link must come before the resident conversation's /start entry.
     return [*admin.HANDLERS, *mayor.HANDLERS, *staff.HANDLERS,
-            *resident_new.handlers(settings), *resident_track.HANDLERS, *start.HANDLERS]
+            *resident_conversation.handlers(settings), *resident_track.HANDLERS, *start.HANDLERS]
 
 
 def build_application(settings: Settings, *, clock: Clock | None = None,

@@ -15,7 +15,8 @@ from bot.services.staff import houses
 from bot.ui.errors import refused_text
 from bot.ui.labels import house_choices
 from bot.ui.menus import main_menu
-from handlers.staff import _args, _say
+from handlers.ticket_kit import command_args as _args
+from handlers.ticket_kit import say as _say
 
 
 async def _admin(update: Update, context: CustomContext) -> bool:

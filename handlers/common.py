@@ -10,7 +10,7 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 from bot.context import CustomContext
 from bot.domain.models import Role
 from bot.i18n import choose_locale, translator
-from storage import people, updates
+from bot.services import people as people_svc
 
 log = logging.getLogger(__name__)
 
@@ -21,14 +21,15 @@ async def prepare(update: Update, context: CustomContext) -> None:
     deps = context.deps
     now = deps.clock.now()
     user = update.effective_user
-    async with deps.db.tx() as conn:
-        if not await updates.claim(conn, update.update_id, now):
-            log.info("update %s seen before; skipped", update.update_id)
-            raise ApplicationHandlerStop
-        if user is None or user.is_bot:
-            return
-        person = await people.upsert(conn, user.id, user.first_name, user.username, now)
-        roles = await people.active_roles(conn, user.id)
+    who = None if user is None or user.is_bot else (user.id, user.first_name, user.username)
+    try:
+        arrival = await people_svc.arrive(deps, update.update_id, who)
+    except people_svc.SeenBefore:
+        log.info("update %s seen before; skipped", update.update_id)
+        raise ApplicationHandlerStop from None
+    if arrival is None or user is None:
+        return
+    person, roles = arrival.person, arrival.roles
     if user.id in deps.settings.admin_ids and not any(r.role == "admin" for r in roles):
         roles.append(Role(id=0, person_id=user.id, role="admin", scope_kind="all",
                           created_at=now))

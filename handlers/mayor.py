@@ -1,4 +1,5 @@
-"""The neighbourhood mayor's triage: /inbox, re-route to another house, mark duplicates.
+"""The neighbourhood mayor's triage: /inbox, re-route to another house, mark duplicates, and
+the answers to the mayor's prompts (the reason of a re-route, the original of a duplicate).
 
 Notes, /show, /search and the SLA state on each card come from handlers.staff, which checks
 the mayor's neighbourhood scope the same way.
@@ -6,48 +7,48 @@ the mayor's neighbourhood scope the same way.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import CustomContext
+from bot.domain.models import Ticket
 from bot.domain.tickets import Action, CloseReason
 from bot.services import staff as svc
 from bot.services.errors import NotFound
-from bot.services.staff import Ref, houses
+from bot.services.roles import Scope
+from bot.services.staff import Ref
 from bot.ui import callbacks
+from bot.ui.buttons import InboxPage, MayorAction, MayorButton, RouteTo
 from bot.ui.labels import house_choices
 from bot.ui.staff import house_buttons, list_buttons
+from handlers import ticket_kit as kit
 from handlers.fallback import stale_button
-from handlers.staff import (
-    _args,
-    _guard,
-    _prompt,
-    _say,
-    do_close,
-    do_move,
-    not_found_text,
-    scope_of,
-)
+from handlers.ticket_kit import PromptAnswer, do_close, do_move, say
+from handlers.ticket_kit import command_args as _args
+from handlers.ticket_kit import guard as _guard
+from handlers.ticket_kit import say as _say
 
 
 async def show_inbox(update: Update, context: CustomContext, page: int) -> None:
-    scope = await _guard(update, context, "mayor")
+    scope = await kit.guard(update, context, "mayor")
     if scope is None:
         return
     tr = context.tr
-    tickets, total = await svc.queue(context.deps, scope, "all", page, inbox=True)
-    if not tickets:
+    view = await svc.queue_view(context.deps, scope, "all", page, inbox=True)
+    if not view.items:
         text = tr._("📥 Your inbox is empty: no new or reopened requests. 🎉")
     else:
-        pages = (total + svc.PAGE - 1) // svc.PAGE
-        lines = [tr._("📥 New and reopened requests — page {page} of {pages} ({total} in "
-                      "all)").format(page=tr.digits(page + 1), pages=tr.digits(pages),
-                                     total=tr.digits(total))]
-        lines += [await svc.queue_line(context.deps, tr, t) for t in tickets]
-        text = "\n".join(lines)
-    await _say(update, context, text, list_buttons(tr, tickets, feature="mb", kind="inbox",
-                                                   page=page, total=total,
-                                                   page_size=svc.PAGE))
+        pages = (view.total + svc.PAGE - 1) // svc.PAGE
+        text = kit.list_text(tr, tr._(
+            "📥 New and reopened requests — page {page} of {pages} ({total} in all)").format(
+            page=tr.digits(page + 1), pages=tr.digits(pages), total=tr.digits(view.total)),
+            view)
+    await say(update, context, text, list_buttons(tr, view.tickets, feature="mb",
+                                                  kind="inbox", page=page, total=view.total,
+                                                  page_size=svc.PAGE))
 
 
 async def cmd_inbox(update: Update, context: CustomContext) -> None:
@@ -62,7 +63,7 @@ async def cmd_route(update: Update, context: CustomContext) -> None:
     if len(args) < 3:
         await _say(update, context, context.tr._(
             "Write the code, the house and the reason: /route CODE HOUSE reason. Houses: "
-            "{houses}").format(houses=house_choices(context.tr, await houses(context.deps))))
+            "{houses}").format(houses=house_choices(context.tr, await svc.houses(context.deps))))
         return
     await do_move(update, context, scope, Ref.parse(args[0]), args[1], args[2], Action.ROUTE)
 
@@ -80,51 +81,92 @@ async def cmd_duplicate(update: Update, context: CustomContext) -> None:
                    args[1], need="mayor")
 
 
+# ---------------------------------------------------------------------------- buttons
+
+async def _press_route(update: Update, context: CustomContext, ticket: Ticket,
+                       _item: object) -> None:
+    tr = context.tr
+    await say(update, context, tr._("To which house should {code} go?").format(
+        code=ticket.code), house_buttons(tr, await svc.houses(context.deps), ticket, RouteTo))
+
+
+async def _press_route_to(update: Update, context: CustomContext, ticket: Ticket,
+                          item: RouteTo) -> None:
+    await kit.prompt(update, context, context.tr._(
+        "✍️ Why does {code} go to another house?").format(code=ticket.code),
+        "route", ticket.id, item.house)
+
+
+async def _press_duplicate(update: Update, context: CustomContext, ticket: Ticket,
+                           _item: object) -> None:
+    await kit.prompt(update, context, context.tr._(
+        "✍️ Write the code of the original request that {code} repeats.").format(
+        code=ticket.code), "dup", ticket.id)
+
+
+# Keyed by the mayor action, or by the button class for buttons with more arguments.
+PRESSES: dict[object, Callable[[Update, CustomContext, Ticket, Any], Awaitable[None]]] = {
+    MayorAction.ROUTE: _press_route,
+    MayorAction.DUPLICATE: _press_duplicate,
+    RouteTo: _press_route_to,
+}
+
+
 async def on_button(update: Update, context: CustomContext) -> None:
     query = update.callback_query
     assert query is not None
-    tr = context.tr
-    data = callbacks.parse(query.data)
-    scope = await scope_of(update, context)
-    if data is None or scope is None or not scope.is_mayor:
-        await stale_button(update, context)
-        return
-    if data.action == "q":
-        page = data.int_arg(1)
-        await query.answer()
-        if page is not None:
-            await show_inbox(update, context, page)
-        return
-    ticket_id = data.int_arg(0)
-    if ticket_id is None:
+    item = callbacks.unpack(query.data)
+    press = PRESSES.get(item.action if isinstance(item, MayorButton) else type(item))
+    ticket_id = getattr(item, "ticket_id", None)
+    scope = await kit.scope_of(update, context)
+    if press is None or not isinstance(ticket_id, int) or scope is None or not scope.is_mayor:
         await stale_button(update, context)
         return
     ref = Ref(ticket_id=ticket_id)
     try:
-        async with context.deps.db.read() as conn:
-            ticket = await svc.find(conn, scope, ref, need="mayor")
+        ticket = await svc.in_scope(context.deps, scope, ref, need="mayor")
     except NotFound:
-        await query.answer(not_found_text(tr, ref), show_alert=True)
+        await query.answer(kit.not_found_text(context.tr, ref), show_alert=True)
         return
     await query.answer()
-    if data.action == "route":
-        await _say(update, context, tr._("To which house should {code} go?").format(
-            code=ticket.code), house_buttons(tr, await houses(context.deps), ticket,
-                                             "routeto", "mb"))
-    elif data.action == "routeto" and len(data.args) > 1:
-        await _prompt(update, context, tr._("✍️ Why does {code} go to another house?").format(
-            code=ticket.code), "route", ticket.id, data.args[1])
-    elif data.action == "dup":
-        await _prompt(update, context, tr._("✍️ Write the code of the original request "
-                                            "that {code} repeats.").format(code=ticket.code),
-                      "dup", ticket.id)
-    else:
-        await _say(update, context, tr._("This menu has expired."))
+    await press(update, context, ticket, item)
 
+
+async def on_inbox_page(update: Update, context: CustomContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    item = InboxPage.unpack(query.data)
+    scope = await kit.scope_of(update, context)
+    if item is None or scope is None or not scope.is_mayor or item.page < 0:
+        await stale_button(update, context)
+        return
+    await query.answer()
+    await show_inbox(update, context, item.page)
+
+
+# ---------------------------------------------------------------------------- prompt answers
+
+async def _answer_route(update: Update, context: CustomContext, scope: Scope, ref: Ref,
+                        house: str, reason: str) -> None:
+    await do_move(update, context, scope, ref, house, reason, Action.ROUTE)
+
+
+async def _answer_duplicate(update: Update, context: CustomContext, scope: Scope, ref: Ref,
+                            _extra: str, text: str) -> None:
+    await do_close(update, context, scope, ref, CloseReason.DUPLICATE, text, need="mayor")
+
+
+# The mayor's prompts: the reply router of handlers.ticket_kit (composed in handlers.staff)
+# calls these with the prompt's house (route) or nothing (duplicate).
+PROMPT_ANSWERS: dict[str, PromptAnswer] = {
+    "route": _answer_route,
+    "dup": _answer_duplicate,
+}
 
 HANDLERS: list[BaseHandler[Update, CustomContext, None]] = [
     CommandHandler("inbox", cmd_inbox),
     CommandHandler("route", cmd_route),
     CommandHandler("duplicate", cmd_duplicate),
-    CallbackQueryHandler(on_button, pattern=callbacks.pattern("mb")),
+    CallbackQueryHandler(on_inbox_page, pattern=InboxPage.pattern()),
+    CallbackQueryHandler(on_button, pattern=MayorButton.pattern()),
 ]

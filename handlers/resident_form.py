@@ -1,80 +1,70 @@
-"""The resident's open form (conversation) state: JSON only, kept in user_data.
+"""What the resident conversation's steps share: the states, the step wrapper that resumes
+the form (our `forms` table, through `bot.services.resident_forms`) or ends it politely when
+it expired, and the kind question both the place picker and the filing steps lead to.
 
-Shared by resident_place / resident_new / resident_track; the conversation itself is built
-in resident_new.
+The conversation itself is built in `handlers.resident_conversation`.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Coroutine
-from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
 from telegram.ext import ConversationHandler
 
 from bot.context import CustomContext
+from bot.domain.forms import (
+    CATEGORY,
+    CONFIRM,
+    DESCRIBE,
+    DUP,
+    EXTRAS,
+    KIND,
+    PLACE,
+    RATE_COMMENT,
+    REOPEN_REASON,
+    ResidentForm,
+)
+from bot.domain.models import Neighbourhood
+from bot.services import resident_forms as forms
+from bot.services.errors import Refused
+from bot.ui.errors import refused_text
 from bot.ui.menus import main_menu
+from bot.ui.resident import kind_keyboard, neighbourhood_name
 
-# Conversation states (strings: persisted as JSON).
-PLACE = "place"
-KIND = "kind"
-CATEGORY = "category"
-DUP = "dup"
-DESCRIBE = "describe"
-EXTRAS = "extras"
-CONFIRM = "confirm"
-RATE_COMMENT = "rate_comment"
-REOPEN_REASON = "reopen_reason"
+__all__ = ["CATEGORY", "CONFIRM", "DESCRIBE", "DUP", "END", "EXTRAS", "KIND", "PLACE",
+           "RATE_COMMENT", "REOPEN_REASON"]
+
 END = ConversationHandler.END
-
-Form = dict[str, Any]
-Step = Callable[[Update, CustomContext], Coroutine[Any, Any, object]]
-
-
-def new_form(context: CustomContext, mode: str, **values: Any) -> Form:
-    """Start a fresh form; the id doubles as the idempotency key of the filing."""
-    form: Form = {"id": uuid.uuid4().hex, "mode": mode, "text": [], "files": [], **values}
-    assert context.user_data is not None
-    context.user_data["form"] = form
-    touch(context)
-    return form
+Handler = Callable[[Update, CustomContext], Coroutine[Any, Any, object]]
+FormStep = Callable[[Update, CustomContext, ResidentForm], Coroutine[Any, Any, object]]
 
 
-def form_of(context: CustomContext) -> Form:
-    assert context.user_data is not None
-    form = context.user_data.get("form")
-    if not isinstance(form, dict):
-        form = new_form(context, "new")
-    return form
+async def reply(update: Update, context: CustomContext, text: str, markup: Any = None) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(chat.id, text, reply_markup=markup)
 
 
-def touch(context: CustomContext) -> None:
-    assert context.user_data is not None
-    form = context.user_data.get("form")
-    if isinstance(form, dict):
-        form["at"] = context.deps.clock.now().isoformat()
+async def answer_refused(update: Update, context: CustomContext, exc: Refused) -> None:
+    """A refusal on a button: the small popup (e.g. "This menu has expired.")."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(refused_text(context.tr, exc))
 
 
-def clear(context: CustomContext) -> None:
-    if context.user_data is not None:
-        context.user_data.pop("form", None)
+def ids(update: Update) -> tuple[int, int]:
+    """(person, chat) of the update."""
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    return user.id, chat.id
 
 
-def expired(context: CustomContext) -> bool:
-    """Idle longer than the timeout by the bot's clock (also across restarts)."""
-    assert context.user_data is not None
-    form = context.user_data.get("form")
-    if not isinstance(form, dict) or "at" not in form:
-        return False
-    last = datetime.fromisoformat(str(form["at"]))
-    limit = timedelta(minutes=context.deps.settings.conversation_timeout_minutes)
-    return context.deps.clock.now() - last > limit
+async def end_form(update: Update, context: CustomContext) -> None:
+    await forms.end(context.deps, ids(update)[0])
 
 
 async def send_timeout(update: Update, context: CustomContext) -> None:
-    clear(context)
     chat = update.effective_chat
     if chat is None:
         return
@@ -87,18 +77,21 @@ async def send_timeout(update: Update, context: CustomContext) -> None:
         reply_markup=main_menu(context.tr))
 
 
-def step(fn: Step) -> Step:
-    """Wrap a state callback: an expired form ends with a message instead of acting."""
+def step(fn: FormStep) -> Handler:
+    """Wrap a state callback: it gets the resident's form; an expired (or lost) form ends
+    with a message instead of acting. A form kept in PTB's user_data by an earlier version
+    is read once and moved to the forms table."""
 
     async def wrapper(update: Update, context: CustomContext) -> object:
-        if expired(context):
+        person_id, chat_id = ids(update)
+        legacy = context.user_data.pop("form", None) if context.user_data is not None else None
+        form = await forms.resume(context.deps, person_id, chat_id, legacy)
+        if form is None:
             if update.callback_query is not None:
                 await update.callback_query.answer()
             await send_timeout(update, context)
             return END
-        result = await fn(update, context)
-        touch(context)
-        return result
+        return await fn(update, context, form)
 
     wrapper.__name__ = getattr(fn, "__name__", "step")
     wrapper.__doc__ = fn.__doc__
@@ -107,5 +100,16 @@ def step(fn: Step) -> Step:
 
 async def on_timeout(update: object, context: CustomContext) -> None:
     """PTB's own conversation_timeout (real time) lands here."""
-    if isinstance(update, Update):
+    if isinstance(update, Update) and update.effective_user is not None:
+        await end_form(update, context)
         await send_timeout(update, context)
+
+
+async def ask_kind(update: Update, context: CustomContext, n: Neighbourhood | None) -> object:
+    """Need, complaint or suggestion? (After the place, a /new, or «🔙 Back».)"""
+    tr = context.tr
+    name = neighbourhood_name(tr, n) if n is not None else ""
+    await reply(update, context, tr._(
+        "📍 Neighbourhood: {name} (to change it: /neighbourhood)\n\n"
+        "What would you like to send?").format(name=name), kind_keyboard(tr))
+    return KIND

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.config import SUPPORTED_LOCALES
 from bot.context import CustomContext
-from bot.i18n import Translator, translator
+from bot.i18n import translator
 from bot.services import admin as admin_svc
-from bot.ui import callbacks
+from bot.services import people as people_svc
+from bot.ui.buttons import SetLanguage
 from bot.ui.menus import MenuItem, all_labels, main_menu
-from storage import people
-
-LANGUAGE_NAMES = {"fa": "فارسی", "en": "English"}
+from bot.ui.resident import consent_markup, language_keyboard
 
 
 def welcome_text(context: CustomContext) -> str:
@@ -38,11 +37,6 @@ def consent_text(context: CustomContext) -> str:
         "• your phone number only if you choose to share it.\n"
         "Only your neighbourhood mayor and the staff of the house that handles your "
         "request see it. Do you agree?")
-
-
-def consent_markup(tr: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(
-        tr._("✅ I agree, send a request"), callback_data=callbacks.build("consent", "yes"))]])
 
 
 async def start(update: Update, context: CustomContext) -> None:
@@ -93,13 +87,6 @@ async def help_command(update: Update, context: CustomContext) -> None:
                                               reply_markup=main_menu(context.tr))
 
 
-def language_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(LANGUAGE_NAMES[loc], callback_data=callbacks.build("lang", "set", loc))
-        for loc in SUPPORTED_LOCALES
-    ]])
-
-
 async def language(update: Update, context: CustomContext) -> None:
     assert update.effective_message is not None
     await update.effective_message.reply_text(
@@ -109,14 +96,13 @@ async def language(update: Update, context: CustomContext) -> None:
 async def set_language(update: Update, context: CustomContext) -> None:
     query = update.callback_query
     assert query is not None and query.from_user is not None
-    data = callbacks.parse(query.data)
-    locale = data.args[0] if data and data.args else None
-    if locale not in SUPPORTED_LOCALES:
+    item = SetLanguage.unpack(query.data)
+    locale = item.locale if item else None
+    if locale is None or locale not in SUPPORTED_LOCALES:
         await query.answer(context.tr._("This menu has expired."))
         return
     deps = context.deps
-    async with deps.db.tx() as conn:
-        await people.set_locale(conn, query.from_user.id, locale, deps.clock.now())
+    await people_svc.set_language(deps, query.from_user.id, locale)
     context.tr = translator(locale)
     if context.roles:   # their role menu follows the language too
         await admin_svc.sync_commands(context.bot, deps, query.from_user.id, locale)
@@ -146,6 +132,6 @@ HANDLERS: list[BaseHandler[Update, CustomContext, None]] = [
     MessageHandler(_menu(MenuItem.HELP), help_command),
     CommandHandler("language", language),
     MessageHandler(_menu(MenuItem.LANGUAGE), language),
-    CallbackQueryHandler(set_language, pattern=callbacks.pattern("lang", "set")),
+    CallbackQueryHandler(set_language, pattern=SetLanguage.pattern()),
     CommandHandler("cancel", cancel),
 ]

@@ -14,10 +14,12 @@ from typing import Any
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
+from storage import forms
 from storage.base import fetch_all
 from storage.db import Database
 
 Data = dict[Any, Any]
+FORMS_CONVERSATION = "resident"   # its states live in the forms table
 
 
 def _now() -> str:
@@ -63,15 +65,26 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         return None
 
     async def get_conversations(self, name: str) -> ConversationDict:
+        """The states of a conversation. The resident conversation's states are the steps of
+        the open forms (`storage.forms`, written with each step); rows of the conversations
+        table from before that count only where no form says otherwise."""
         await self.db.open()
         async with self.db.read() as conn:
             rows = await fetch_all(conn, "SELECT key, state FROM conversations WHERE name = ?",
                                    (name,))
-        return {tuple(json.loads(r[0])): json.loads(r[1]) for r in rows}
+            found: ConversationDict = {tuple(json.loads(r[0])): json.loads(r[1]) for r in rows}
+            if name == FORMS_CONVERSATION:
+                for key, state in (await forms.states(conn)).items():
+                    found[key] = state
+        return found
 
     async def update_conversation(self, name: str, key: ConversationKey,
                                   new_state: object | None) -> None:
         async with self.db.tx() as conn:
+            if name == FORMS_CONVERSATION:   # kept with the form: drop the old row, if any
+                await conn.execute("DELETE FROM conversations WHERE name = ? AND key = ?",
+                                   (name, json.dumps(list(key))))
+                return
             if new_state is None:
                 await conn.execute("DELETE FROM conversations WHERE name = ? AND key = ?",
                                    (name, json.dumps(list(key))))

@@ -1,6 +1,7 @@
 """What a resident can do with their requests, and what they are told about them.
 
-Handlers call these inside `deps.db.tx()`; every message to someone else (staff, the
+Use cases with `deps` live in `resident_forms` and `resident_requests`; they call these
+inside their transaction. Every message to someone else (staff, the
 resident when staff acted) goes through the outbox in the same transaction.
 """
 
@@ -18,7 +19,8 @@ from bot.domain import sla
 from bot.domain.models import Neighbourhood, Ticket
 from bot.domain.text import best_matches
 from bot.domain.tickets import Action, CloseReason, Status, allowed
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
+from bot.services.errors import Refused
 from bot.services.notify import Render, notify
 from bot.services.tickets import Actor, AttachmentIn, announce, apply
 from bot.ui import callbacks
@@ -30,12 +32,10 @@ from storage import tickets as repo
 RATE = "rate"
 
 
-class ResidentError(Exception):
-    """The action is not possible now; `key` says why (the handler picks the message)."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+CLOSED = N_("This request is already closed.")
+EXPIRED = N_("This menu has expired.")
+RATED = N_("You have already rated this request.")
+TOO_LATE = N_("This request can no longer be reopened. Please send a new request.")
 
 
 async def owned_ticket(conn: aiosqlite.Connection, ticket_id: int, resident_id: int
@@ -97,7 +97,7 @@ async def add_resident_message(conn: aiosqlite.Connection, deps: Deps, ticket: T
                                attachments: list[AttachmentIn]) -> Ticket:
     """A follow-up or an answer from the resident. Answering a question resumes the clock."""
     if not allowed(ticket.status, Action.RESIDENT_MESSAGE):
-        raise ResidentError("closed")
+        raise Refused(CLOSED)
     changes: dict[str, Any] = {}
     if ticket.status is Status.AWAITING_RESIDENT:
         changes = sla.on_resume(ticket.paused_at, ticket.due_at, ticket.first_response_at,
@@ -127,7 +127,7 @@ async def add_resident_message(conn: aiosqlite.Connection, deps: Deps, ticket: T
 async def withdraw(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket,
                    resident_id: int) -> Ticket:
     if not allowed(ticket.status, Action.WITHDRAW):
-        raise ResidentError("closed")
+        raise Refused(CLOSED)
     changes: dict[str, Any] = sla.on_close(deps.clock.now())
     updated, event_id = await apply(conn, deps, ticket, Action.WITHDRAW,
                                     Actor(resident_id, "resident"),
@@ -168,11 +168,11 @@ def can_reopen(deps: Deps, ticket: Ticket) -> bool:
 async def rate(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, resident_id: int,
                stars: int) -> Ticket:
     if ticket.status is not Status.CLOSED:
-        raise ResidentError("not_closed")
+        raise Refused(EXPIRED)
     if ticket.rating is not None:
-        raise ResidentError("rated")
+        raise Refused(RATED)
     if not 1 <= stars <= 5:
-        raise ResidentError("bad")
+        raise Refused(EXPIRED)
     updated, _ = await apply(conn, deps, ticket, Action.RATE, Actor(resident_id, "resident"),
                              details={"rating": stars}, rating=stars)
     return updated
@@ -190,7 +190,7 @@ async def reopen(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, residen
                  reason: str) -> Ticket:
     """Not resolved: same house, a fresh window, and the staff are told why."""
     if not can_reopen(deps, ticket):
-        raise ResidentError("too_late")
+        raise Refused(TOO_LATE)
     changes: dict[str, Any] = sla.on_reopen(ticket.window_no, deps.settings.response_window_hours,
                             deps.settings.reminder_hours, deps.clock.now())
     updated, _ = await apply(conn, deps, ticket, Action.REOPEN, Actor(resident_id, "resident"),

@@ -5,8 +5,6 @@ resident through the outbox and announces to a new house when it moves.
 
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
@@ -18,7 +16,15 @@ import aiosqlite
 
 from bot.deps import Deps
 from bot.domain import sla
-from bot.domain.models import Attachment, House, Role, Ticket, TicketEvent
+from bot.domain.models import (
+    Attachment,
+    Category,
+    House,
+    Neighbourhood,
+    Role,
+    Ticket,
+    TicketEvent,
+)
 from bot.domain.text import normalize, normalize_tracking_code, to_ascii_digits
 from bot.domain.tickets import Action, CloseReason, Status, TransitionError
 from bot.i18n import N_, Translator
@@ -27,11 +33,11 @@ from bot.services.resident import notify_resident
 from bot.services.roles import Scope, scope_for
 from bot.services.tickets import Actor, announce, apply
 from bot.ui.jalali import format_datetime
-from bot.ui.labels import CLOSE_REASON, kind_label, localized, status_label
-from bot.ui.sla_badge import sla_badge
-from storage import outbox, people, places
+from bot.ui.labels import CLOSE_REASON, localized
+from storage import people, places
 from storage import staff_queries as q
 from storage import tickets as repo
+from storage.staff_queries import CannedReply as CannedReply
 
 PAGE = 8
 SEARCH_LIMIT = 10
@@ -295,97 +301,89 @@ async def expand_template(deps: Deps, scope: Scope, text: str) -> str:
 
 # ---------------------------------------------------------------------------- reading
 
-ACTION_LABEL: dict[str, str] = {
-    Action.FILE: N_("filed"), Action.TAKE: N_("took it"), Action.REPLY: N_("answered"),
-    Action.ASK: N_("asked"), Action.RESIDENT_MESSAGE: N_("resident wrote"),
-    Action.NOTE: N_("internal note"), Action.TRANSFER: N_("transferred"),
-    Action.ROUTE: N_("re-routed"), Action.CLOSE: N_("closed"),
-    Action.WITHDRAW: N_("withdrawn"), Action.REOPEN: N_("reopened"),
-    Action.RATE: N_("rated"), Action.SLA: N_("deadline"),
-}
 
-ROLE_LABEL: dict[str, str] = {
-    "resident": N_("resident"), "mayor": N_("mayor"), "staff": N_("staff"),
-    "supervisor": N_("supervisor"), "admin": N_("admin"), "system": N_("system"),
-}
+@dataclass(frozen=True)
+class EventView:
+    """One history line's facts: the event, who did it and where a move went."""
+
+    event: TicketEvent
+    actor_name: str = ""
+    to_house: House | None = None
 
 
-async def card(conn: aiosqlite.Connection, deps: Deps, tr: Translator, scope: Scope,
-               ticket: Ticket, *, history: bool) -> str:
+@dataclass(frozen=True)
+class CardView:
+    """Everything a ticket card shows, read in one transaction (`bot.ui.cards` renders it)."""
+
+    ticket: Ticket
+    neighbourhood: Neighbourhood
+    house: House
+    category: Category
+    now: datetime
+    assignee_name: str | None = None     # None: nobody has taken it; "?" an unknown person
+    duplicate_code: str | None = None
+    unreachable: bool = False
+    attachments: int = 0
+    phone_visible: bool = False
+    events: list[EventView] | None = None    # None: the history was not asked for
+
+    @property
+    def located(self) -> bool:
+        return self.ticket.lat is not None and self.ticket.lon is not None
+
+    @property
+    def has_files(self) -> bool:
+        """Whether the card offers the attachments button (files or a location)."""
+        return self.attachments > 0 or self.located
+
+
+async def _card_view(conn: aiosqlite.Connection, deps: Deps, scope: Scope, ticket: Ticket, *,
+                     history: bool) -> CardView:
     n = await places.neighbourhood(conn, ticket.neighbourhood_id)
     house = await places.house(conn, ticket.house_id)
     cat = await places.category(conn, ticket.category_id)
     assert n and house and cat
-    tz = deps.settings.timezone
-    lines = [
-        tr._("📄 Request {code}").format(code=ticket.code),
-        tr._("Status: {status}").format(status=status_label(tr, ticket.status,
-                                                            ticket.close_reason)),
-        tr._("Neighbourhood: {name}").format(name=localized(tr, n.name_fa, n.name_en)),
-        tr._("Type: {kind} · {category}").format(kind=kind_label(tr, ticket.kind),
-                                                 category=localized(tr, cat.name_fa,
-                                                                    cat.name_en)),
-        tr._("House: {house}").format(house=localized(tr, house.name_fa, house.name_en)),
-        tr._("Filed: {when}").format(when=format_datetime(ticket.created_at, tr.locale, tz)),
-        tr._("Deadline: {state}").format(state=sla_badge(tr, ticket, deps.clock.now())),
-    ]
+    assignee = None
     if ticket.assignee_id is not None:
         holder = await people.get(conn, ticket.assignee_id)
-        lines.append(tr._("Taken by: {name}").format(name=holder.first_name if holder
-                                                      else "?"))
+        assignee = holder.first_name if holder else "?"
+    duplicate = None
     if ticket.duplicate_of is not None:
         original = await repo.get(conn, ticket.duplicate_of)
-        if original:
-            lines.append(tr._("Duplicate of: {code}").format(code=original.code))
-    if await people.is_unreachable(conn, ticket.resident_id):
-        lines.append(tr._("⚠️ The resident has blocked the bot: messages to them are not "
-                          "delivered. Reach them another way."))
-    if ticket.phone and _covers(scope.staff_areas, ticket):
-        lines.append(tr._("Phone: {phone}").format(phone=ticket.phone))
-    files = await repo.attachment_count(conn, ticket.id)
-    if files:
-        lines.append(tr.ngettext("📎 {n} attachment", "📎 {n} attachments", files).format(
-            n=tr.digits(files)))
-    if ticket.lat is not None and ticket.lon is not None:
-        lines.append(tr._("📍 location shared"))
-    lines += ["", ticket.text]
-    if history:
-        events = await repo.events(conn, ticket.id, public_only=False)
-        lines += ["", tr._("History:")]
-        lines += [await _event_line(conn, deps, tr, e) for e in events]
-    return "\n".join(lines)
+        duplicate = original.code if original else None
+    events = [await _event_view(conn, e) for e in
+              await repo.events(conn, ticket.id, public_only=False)] if history else None
+    return CardView(
+        ticket=ticket, neighbourhood=n, house=house, category=cat, now=deps.clock.now(),
+        assignee_name=assignee, duplicate_code=duplicate,
+        unreachable=await people.is_unreachable(conn, ticket.resident_id),
+        attachments=await repo.attachment_count(conn, ticket.id),
+        phone_visible=bool(ticket.phone) and _covers(scope.staff_areas, ticket),
+        events=events)
 
 
-async def _event_line(conn: aiosqlite.Connection, deps: Deps, tr: Translator,
-                      event: TicketEvent) -> str:
+async def _event_view(conn: aiosqlite.Connection, event: TicketEvent) -> EventView:
     who = ""
     if event.actor_id is not None:
         person = await people.get(conn, event.actor_id)
         who = person.first_name if person else ""
-    role = tr._(ROLE_LABEL.get(event.actor_role, event.actor_role))
-    label = tr._(ACTION_LABEL.get(event.action, event.action))
-    when = format_datetime(event.at, tr.locale, deps.settings.timezone)
-    line = f"• {when} · {who} ({role}) · {label}"
-    if not event.public:
-        line = "🔒 " + line
+    to_house = None
     if event.action in (Action.TRANSFER, Action.ROUTE) and "to_house" in event.details:
-        house = await places.house(conn, int(event.details["to_house"]))
-        if house:
-            line += " → " + localized(tr, house.name_fa, house.name_en)
-    if event.action == Action.CLOSE and event.details.get("reason") in set(CloseReason):
-        line += " (" + tr._(CLOSE_REASON[CloseReason(event.details["reason"])]) + ")"
-        if event.details.get("duplicate_of"):
-            line += f" {event.details['duplicate_of']}"
-    if event.body and event.action != Action.FILE:
-        line += f": {event.body}"
-    return line
+        to_house = await places.house(conn, int(event.details["to_house"]))
+    return EventView(event, who, to_house)
 
 
-async def show(deps: Deps, tr: Translator, scope: Scope, ref: Ref, *, history: bool = True
-               ) -> tuple[Ticket, str]:
+async def show(deps: Deps, scope: Scope, ref: Ref, *, history: bool = True) -> CardView:
+    """The card of a ticket in this person's scope (NotFound otherwise)."""
     async with deps.db.read() as conn:
         ticket = await find(conn, scope, ref)
-        return ticket, await card(conn, deps, tr, scope, ticket, history=history)
+        return await _card_view(conn, deps, scope, ticket, history=history)
+
+
+async def in_scope(deps: Deps, scope: Scope, ref: Ref, *, need: str = "any") -> Ticket:
+    """Only the scope check: the ticket, or NotFound."""
+    async with deps.db.read() as conn:
+        return await find(conn, scope, ref, need=need)
 
 
 async def files(deps: Deps, scope: Scope, ref: Ref) -> tuple[Ticket, list[Attachment]]:
@@ -396,34 +394,52 @@ async def files(deps: Deps, scope: Scope, ref: Ref) -> tuple[Ticket, list[Attach
         return ticket, await repo.attachments(conn, ticket.id)
 
 
-async def has_files(deps: Deps, ticket: Ticket) -> bool:
-    """Whether the card offers the attachments button (files or a location)."""
-    if ticket.lat is not None and ticket.lon is not None:
-        return True
-    async with deps.db.read() as conn:
-        return await repo.attachment_count(conn, ticket.id) > 0
-
-
 QUEUE_FILTERS = ("all", "mine", "unassigned", "overdue")
+
+
+@dataclass(frozen=True)
+class ListItem:
+    """A line of a queue or a search result."""
+
+    ticket: Ticket
+    neighbourhood: Neighbourhood | None
+
+
+@dataclass(frozen=True)
+class ListView:
+    items: list[ListItem]
+    total: int
+    now: datetime
+
+    @property
+    def tickets(self) -> list[Ticket]:
+        return [i.ticket for i in self.items]
+
+
+async def _items(conn: aiosqlite.Connection, tickets: list[Ticket]) -> list[ListItem]:
+    return [ListItem(t, await places.neighbourhood(conn, t.neighbourhood_id)) for t in tickets]
+
+
+async def _queue(conn: aiosqlite.Connection, deps: Deps, scope: Scope, kind: str, page: int,
+                 inbox: bool) -> tuple[list[Ticket], int]:
+    statuses = (Status.NEW.value, Status.REOPENED.value) if inbox else q.OPEN
+    areas = scope.mayor_areas if inbox else scope.staff_areas
+    return await q.queue(conn, areas, kind=kind, me=scope.person_id, now=deps.clock.now(),
+                         limit=PAGE, offset=max(page, 0) * PAGE, statuses=statuses)
 
 
 async def queue(deps: Deps, scope: Scope, kind: str, page: int, *, inbox: bool = False
                 ) -> tuple[list[Ticket], int]:
-    statuses = (Status.NEW.value, Status.REOPENED.value) if inbox else q.OPEN
-    areas = scope.mayor_areas if inbox else scope.staff_areas
     async with deps.db.read() as conn:
-        return await q.queue(conn, areas, kind=kind, me=scope.person_id,
-                             now=deps.clock.now(), limit=PAGE, offset=max(page, 0) * PAGE,
-                             statuses=statuses)
+        return await _queue(conn, deps, scope, kind, page, inbox)
 
 
-async def queue_line(deps: Deps, tr: Translator, ticket: Ticket) -> str:
+async def queue_view(deps: Deps, scope: Scope, kind: str, page: int, *, inbox: bool = False
+                     ) -> ListView:
+    """One page of the staff queue (or the mayor's inbox) with each ticket's neighbourhood."""
     async with deps.db.read() as conn:
-        n = await places.neighbourhood(conn, ticket.neighbourhood_id)
-    name = localized(tr, n.name_fa, n.name_en) if n else "?"
-    short = ticket.text if len(ticket.text) <= 40 else ticket.text[:40] + "…"
-    return (f"{ticket.code} · {status_label(tr, ticket.status)} · {name} · "
-            f"{sla_badge(tr, ticket, deps.clock.now())}\n   {short}")
+        tickets, total = await _queue(conn, deps, scope, kind, page, inbox)
+        return ListView(await _items(conn, tickets), total, deps.clock.now())
 
 
 def phone_variants(text: str) -> list[str] | None:
@@ -435,37 +451,49 @@ def phone_variants(text: str) -> list[str] | None:
     return ["0" + tail, "+98" + tail, "98" + tail, tail]
 
 
+async def _search(conn: aiosqlite.Connection, deps: Deps, scope: Scope, text: str
+                  ) -> list[Ticket]:
+    areas = scope.areas
+    code = normalize_tracking_code(text)
+    if len(text.split()) == 1:
+        found = await q.ticket_in_scope(conn, areas, code=code)
+        if found is not None:
+            return [found]
+    phones = phone_variants(text)
+    if phones is not None:
+        return await q.search_phone(conn, scope.staff_areas, phones, limit=SEARCH_LIMIT)
+    query = normalize(text)
+    if not query:
+        return []
+    return await q.search_text(conn, areas, query,
+                               since=deps.clock.now() - timedelta(days=SEARCH_DAYS),
+                               limit=SEARCH_LIMIT)
+
+
 async def search(deps: Deps, scope: Scope, text: str) -> list[Ticket]:
     """By code (unique index), by phone (index; staff only) or by normalised text (FTS)."""
-    areas = scope.areas
     async with deps.db.read() as conn:
-        code = normalize_tracking_code(text)
-        if len(text.split()) == 1:
-            found = await q.ticket_in_scope(conn, areas, code=code)
-            if found is not None:
-                return [found]
-        phones = phone_variants(text)
-        if phones is not None:
-            return await q.search_phone(conn, scope.staff_areas, phones, limit=SEARCH_LIMIT)
-        query = normalize(text)
-        if not query:
-            return []
-        return await q.search_text(conn, areas, query,
-                                   since=deps.clock.now() - timedelta(days=SEARCH_DAYS),
-                                   limit=SEARCH_LIMIT)
+        return await _search(conn, deps, scope, text)
+
+
+async def search_view(deps: Deps, scope: Scope, text: str) -> ListView:
+    """`search` with each ticket's neighbourhood, for the result list."""
+    async with deps.db.read() as conn:
+        items = await _items(conn, await _search(conn, deps, scope, text))
+        return ListView(items, len(items), deps.clock.now())
 
 
 @dataclass
 class StatLine:
-    house: str
-    neighbourhood: str
+    house: House | None
+    neighbourhood: Neighbourhood | None
     open: int = 0
     overdue: int = 0
     median_first_response: timedelta | None = None
     within_window: float | None = None
 
 
-async def stats(deps: Deps, tr: Translator, scope: Scope) -> list[StatLine]:
+async def stats(deps: Deps, scope: Scope) -> list[StatLine]:
     now = deps.clock.now()
     async with deps.db.read() as conn:
         rows = await q.stats_rows(conn, scope.areas)
@@ -476,8 +504,7 @@ async def stats(deps: Deps, tr: Translator, scope: Scope) -> list[StatLine]:
         for (house_id, n_id), items in sorted(groups.items()):
             house = await places.house(conn, house_id)
             n = await places.neighbourhood(conn, n_id)
-            line = StatLine(localized(tr, house.name_fa, house.name_en) if house else "?",
-                            localized(tr, n.name_fa, n.name_en) if n else "?")
+            line = StatLine(house, n)
             answered, judged, in_time = [], 0, 0
             for row in items:
                 status = Status(row["status"])
@@ -519,47 +546,33 @@ def parse_day(text: str, tz: Any) -> datetime | None:
         return None
 
 
-EXPORT_COLUMNS = ("code", "filed", "neighbourhood_code", "neighbourhood", "house", "category",
-                  "kind", "status", "close_reason", "due", "first_response", "closed",
-                  "rating", "phone", "text")
+@dataclass(frozen=True)
+class ExportRow:
+    """One ticket of the CSV export with the names it shows; `phone` only in staff scope."""
+
+    ticket: Ticket
+    neighbourhood_code: str
+    neighbourhood: tuple[str, str]      # (fa, en)
+    house: tuple[str, str]
+    category: tuple[str, str]
+    phone: str
 
 
-async def export_csv(deps: Deps, tr: Translator, scope: Scope, start: datetime,
-                     end: datetime) -> tuple[bytes, int]:
-    """CSV with a UTF-8 BOM so spreadsheet programs show Persian; phones only in staff scope."""
-    tz = deps.settings.timezone
+async def export(deps: Deps, scope: Scope, start: datetime, end: datetime) -> list[ExportRow]:
+    """Tickets filed in [start, end) in this person's scope (`bot.ui.cards.export_csv`)."""
     async with deps.db.read() as conn:
         rows = await q.export_rows(conn, scope.areas, start, end)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([tr._(c) for c in EXPORT_HEADERS])
-
-    def when(value: str | None) -> str:
-        return format_datetime(datetime.fromisoformat(value), tr.locale, tz) if value else ""
-
+    result = []
     for r in rows:
         ticket = Ticket.model_validate({k: r[k] for k in Ticket.model_fields if k in r})
-        writer.writerow([
-            r["code"], when(r["created_at"]), r["n_code"],
-            localized(tr, r["n_fa"], r["n_en"]), localized(tr, r["h_fa"], r["h_en"]),
-            localized(tr, r["c_fa"], r["c_en"]), kind_label(tr, ticket.kind),
-            status_label(tr, ticket.status),
-            tr._(CLOSE_REASON[ticket.close_reason]) if ticket.close_reason else "",
-            when(r["due_at"]), when(r["first_response_at"]), when(r["closed_at"]),
-            r["rating"] or "",
-            (r["phone"] or "") if _covers(scope.staff_areas, ticket) else "",
-            r["text"],
-        ])
-    return ("\ufeff" + out.getvalue()).encode("utf-8"), len(rows)
+        result.append(ExportRow(
+            ticket, r["n_code"], (r["n_fa"], r["n_en"]), (r["h_fa"], r["h_en"]),
+            (r["c_fa"], r["c_en"]),
+            (ticket.phone or "") if _covers(scope.staff_areas, ticket) else ""))
+    return result
 
 
-EXPORT_HEADERS = (N_("code"), N_("filed"), N_("neighbourhood code"), N_("neighbourhood"),
-                  N_("house"), N_("category"), N_("type"), N_("status"), N_("close reason"),
-                  N_("deadline"), N_("first answer"), N_("closed"), N_("rating"), N_("phone"),
-                  N_("text"))
-
-
-async def templates(deps: Deps, scope: Scope) -> list[q.CannedReply]:
+async def templates(deps: Deps, scope: Scope) -> list[CannedReply]:
     async with deps.db.read() as conn:
         return await q.canned_replies(conn, scope.house_ids)
 
@@ -570,11 +583,6 @@ async def current_scope(deps: Deps, person_id: int, roles: list[Role], chat_id: 
                         group: bool) -> Scope:
     async with deps.db.read() as conn:
         return await scope_for(conn, person_id, roles, chat_id=chat_id, group=group)
-
-
-async def ticket_for_message(deps: Deps, chat_id: int, message_id: int) -> int | None:
-    async with deps.db.read() as conn:
-        return await outbox.ticket_for_message(conn, chat_id, message_id)
 
 
 async def houses(deps: Deps) -> list[House]:

@@ -7,6 +7,7 @@ are queued in the same transaction (`bot.services.notify`), so nothing is lost o
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,15 +66,20 @@ async def _unique_code(conn: aiosqlite.Connection) -> str:
     raise RuntimeError("could not find a free tracking code")
 
 
-async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str) -> tuple[Ticket, bool]:
+async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
+                      then: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None,
+                      ) -> tuple[Ticket, bool]:
     """Create the ticket, its first event, its deadline and the staff notifications at once.
 
     `idem_key` (e.g. the resident's draft id) makes a double press on "confirm" return the
-    ticket already filed instead of a second one. Returns (ticket, created).
+    ticket already filed instead of a second one. Returns (ticket, created). `then` runs in
+    the same transaction (the resident's form is deleted with the filing).
     """
     now = deps.clock.now()
     settings = deps.settings
     async with deps.db.tx() as conn:
+        if then is not None:
+            await then(conn)
         existing = await repo.filed_by_key(conn, idem_key)
         if existing is not None:
             return existing, False

@@ -1,0 +1,40 @@
+"""Who is writing: each update claimed once, its sender recorded with their roles; their
+language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.deps import Deps
+from bot.domain.models import Person, Role
+from storage import people, updates
+
+
+class SeenBefore(Exception):
+    """This update was handled before (Telegram sent it again)."""
+
+
+@dataclass(frozen=True)
+class Arrival:
+    person: Person
+    roles: list[Role]
+
+
+async def arrive(deps: Deps, update_id: int, user: tuple[int, str, str | None] | None
+                 ) -> Arrival | None:
+    """Claim the update (SeenBefore: handled already) and record who sent it (`user`: id,
+    first name, username; None for channels and bots: nothing to record)."""
+    now = deps.clock.now()
+    async with deps.db.tx() as conn:
+        if not await updates.claim(conn, update_id, now):
+            raise SeenBefore
+        if user is None:
+            return None
+        person = await people.upsert(conn, user[0], user[1], user[2], now)
+        roles = await people.active_roles(conn, user[0])
+    return Arrival(person, roles)
+
+
+async def set_language(deps: Deps, person_id: int, locale: str) -> None:
+    async with deps.db.tx() as conn:
+        await people.set_locale(conn, person_id, locale, deps.clock.now())

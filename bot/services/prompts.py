@@ -1,0 +1,51 @@
+"""Prompts («write the reason…») and ticket cards the bot sent to staff and mayors, kept in
+our own tables per chat: a Telegram reply to either acts on its ticket, also after a
+restart. Each call is one transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.deps import Deps
+from storage import outbox
+from storage import prompts as repo
+from storage.prompts import Prompt
+
+__all__ = ["Prompt", "answer_prompt", "card_ticket", "save_card", "save_prompt"]
+
+MAX_PROMPTS = 20          # per person and chat
+MAX_CARDS = 200           # per chat
+PROMPT_DAYS = 7
+CARD_DAYS = 90
+
+
+async def save_prompt(deps: Deps, prompt: Prompt) -> None:
+    now = deps.clock.now()
+    async with deps.db.tx() as conn:
+        await repo.add_prompt(conn, prompt, now)
+        await repo.prune_prompts(conn, prompt.chat_id, prompt.person_id,
+                                 before=now - timedelta(days=PROMPT_DAYS), keep=MAX_PROMPTS)
+
+
+async def answer_prompt(deps: Deps, chat_id: int, message_id: int, person_id: int
+                        ) -> Prompt | None:
+    """The prompt this person replied to (used up), or None."""
+    async with deps.db.tx() as conn:
+        return await repo.take_prompt(conn, chat_id, message_id, person_id)
+
+
+async def save_card(deps: Deps, chat_id: int, message_id: int, ticket_id: int) -> None:
+    now = deps.clock.now()
+    async with deps.db.tx() as conn:
+        await repo.add_card(conn, chat_id, message_id, ticket_id, now)
+        await repo.prune_cards(conn, chat_id, before=now - timedelta(days=CARD_DAYS),
+                               keep=MAX_CARDS)
+
+
+async def card_ticket(deps: Deps, chat_id: int, message_id: int) -> int | None:
+    """The ticket of a card or of a relayed notification (outbox) in this chat."""
+    async with deps.db.read() as conn:
+        ticket_id = await repo.card_ticket(conn, chat_id, message_id)
+        if ticket_id is None:
+            ticket_id = await outbox.ticket_for_message(conn, chat_id, message_id)
+        return ticket_id
