@@ -102,8 +102,7 @@ async def median_first_response(conn: aiosqlite.Connection, areas: list[Area], s
     rows = await fetch_all(conn, f"""
         WITH r AS MATERIALIZED (
             SELECT t.house_id AS h, t.neighbourhood_id AS n,
-                   (julianday(t.first_response_at) - julianday(t.window_started_at)) * 86400.0
-                   AS d
+                   unixepoch(t.first_response_at) - unixepoch(t.window_started_at) AS d
             FROM tickets t WHERE {where} AND t.first_response_at IS NOT NULL),
         levels AS (SELECT h, n, d FROM r UNION ALL SELECT h, NULL, d FROM r
                    UNION ALL SELECT NULL, NULL, d FROM r),

@@ -15,11 +15,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-
 from bot.domain.tickets import CloseReason, Kind, Status
 from bot.i18n import N_, Translator, localized
 from bot.ui.jalali import format_datetime
 from bot.ui.labels import CLOSE_REASON
+
 
 class Row(Protocol):
     """A database row by column name (sqlite3.Row, a dict)."""
