@@ -50,7 +50,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         total = export_count(conn, areas, start, end)
         _emit({"done": 0, "total": total})
         done = 0
-        for chunk in export_chunks(conn, areas, start, end):
+        for chunk in export_chunks(conn, areas, start, end, int(job.get("chunk", 2000))):
             for row in chunk:
                 out.write(formatter.cells(row))
             done += len(chunk)

@@ -95,7 +95,7 @@ async def cmd_export(update: Update, context: CustomContext) -> None:
         export.cleanup()
     if progress.message is not None:
         try:
-            await progress.message.delete()
+            await progress.message.edit_text(texts.export_done(tr, export.rows))
         except TelegramError:
             pass
 

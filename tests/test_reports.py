@@ -371,3 +371,20 @@ def test_xlsx_parts_by_sheet_rows(tmp_path: Path) -> None:
     sheets = [list(load_workbook(f).active.iter_rows(values_only=True)) for f in files]
     assert [len(s) for s in sheets] == [4, 4, 2] and all(s[0] == ("a", "b") for s in sheets)
     assert sheets[0][1] == ("r0", "xy")
+
+
+async def test_progress_message_is_edited_during_a_long_export(
+        h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    from handlers import reports as report_handlers
+
+    monkeypatch.setattr(reports, "EXPORT_CHUNK", 1)
+    monkeypatch.setattr(report_handlers, "PROGRESS_AFTER_S", 0.0)
+    monkeypatch.setattr(report_handlers, "PROGRESS_EVERY_S", 0.0)
+    await team(h)
+    for _ in range(3):
+        await file(h)
+    sent = await h.send(STAFF, "/export")
+    progress, document = sent[0], sent[-1]
+    assert "document" in document and "۳ درخواست" in document["caption"]
+    assert progress["text"] == "✅ خروجی آماده است: ۳ درخواست."
+    assert progress["edits"] >= 2                    # 0 of 3 … 3 of 3, then ready

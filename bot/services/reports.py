@@ -33,6 +33,7 @@ from storage.staff_queries import Area
 log = logging.getLogger(__name__)
 
 CHART_WEEKS = 12
+EXPORT_CHUNK = 2_000          # rows per read in the worker (and per progress line)
 FORMATS = {"csv": "csv", "xlsx": "xlsx", "excel": "xlsx", "اکسل": "xlsx"}
 
 # --------------------------------------------------------------------------- periods
@@ -214,7 +215,7 @@ async def _run_export(deps: Deps, scope: Scope, request: ExportRequest, locale: 
            "start": period.start.isoformat(), "end": period.end.isoformat(),
            "now": deps.clock.now().isoformat(), "tz": deps.settings.timezone,
            "locale": locale, "format": request.format, "folder": str(folder),
-           "jalali_first": list(first), "jalali_last": list(last)}
+           "jalali_first": list(first), "jalali_last": list(last), "chunk": EXPORT_CHUNK}
     result = Export(period, request.format, 0, folder=folder)
     try:
         data = await _worker(job, progress)

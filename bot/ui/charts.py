@@ -117,8 +117,12 @@ def render_png(spec: dict[str, Any]) -> bytes:
     top.set_ylabel(s(spec["count_axis"]), fontproperties=regular, fontsize=8)
     top.yaxis.set_major_locator(MaxNLocator(integer=True))
     if spec["series"]:
-        top.legend(prop=_sized(regular, 7), loc="upper left",
-                   frameon=False, ncols=2)
+        handles, labels = top.get_legend_handles_labels()
+        if rtl:                          # the first house on the right, where reading starts
+            handles, labels = handles[::-1], labels[::-1]
+        top.legend(handles, labels, prop=_sized(regular, 7), loc="lower center",
+                   bbox_to_anchor=(0.5, 1.0),
+                   frameon=False, ncols=min(4, len(spec["series"])), markerfirst=not rtl)
     if spec["empty"]:
         top.text(0.5, 0.5, s(spec["empty"]), transform=top.transAxes, ha="center",
                  fontproperties=regular, fontsize=9, color="#666666")
@@ -131,6 +135,7 @@ def render_png(spec: dict[str, Any]) -> bytes:
     bottom.set_ylabel(s(spec["share_axis"]), fontproperties=regular, fontsize=8)
     formatter = FuncFormatter(lambda v, _pos: _digits(v, kind))
     for ax in (top, bottom):
+        ax.set_xlim(-0.6, len(weeks) - 0.4)
         ax.set_xticks(weeks, [s(w) for w in spec["weeks"]], rotation=60, fontsize=7,
                       fontproperties=regular)
         ax.yaxis.set_major_formatter(formatter)

@@ -121,3 +121,7 @@ def export_caption(tr: Translator, period: Period, rows: int, part: int, parts: 
 def export_progress(tr: Translator, done: int, total: int) -> str:
     return tr._("⏳ Preparing the export: {done} of {total} requests…").format(
         done=tr.digits(done), total=tr.digits(total))
+
+
+def export_done(tr: Translator, rows: int) -> str:
+    return tr._("✅ The export is ready: {count} requests.").format(count=tr.digits(rows))
