@@ -199,3 +199,34 @@ def export_chunks(conn: sqlite3.Connection, areas: list[Area], start: datetime, 
             yield rows
     finally:
         cursor.close()
+
+
+# --------------------------------------------------------------------------- weekly picture
+
+@dataclass(frozen=True)
+class Recipient:
+    """A mayor or supervisor with their areas (house None: every house) and language."""
+
+    person_id: int
+    locale: str | None
+    areas: tuple[tuple[int | None, str, int | None], ...]   # (house_id, scope_kind, scope_id)
+
+
+async def weekly_recipients(conn: aiosqlite.Connection) -> list[Recipient]:
+    """Every active mayor and supervisor, each once, with all their areas."""
+    rows = await fetch_all(conn, """SELECT r.person_id, p.locale, r.house_id, r.scope_kind,
+        r.scope_id FROM roles r JOIN people p ON p.id = r.person_id
+        WHERE r.role IN ('mayor', 'supervisor') AND r.revoked_at IS NULL
+        ORDER BY r.person_id, r.id""")
+    found: dict[int, tuple[str | None, list[tuple[int | None, str, int | None]]]] = {}
+    for r in rows:
+        entry = found.setdefault(int(r[0]), (r[1], []))
+        entry[1].append((None if r[2] is None else int(r[2]), str(r[3]),
+                         None if r[4] is None else int(r[4])))
+    return [Recipient(pid, locale, tuple(areas)) for pid, (locale, areas) in found.items()]
+
+
+async def queued(conn: aiosqlite.Connection, idem_key: str) -> bool:
+    """Whether an outbox row with this key exists (sent or not)."""
+    rows = await fetch_all(conn, "SELECT 1 FROM outbox WHERE idem_key = ?", (idem_key,))
+    return bool(rows)

@@ -28,7 +28,7 @@ from bot.i18n import N_
 from bot.services.errors import Refused
 from bot.services.roles import Scope
 from storage import reports as repo
-from storage.staff_queries import Area
+from storage.staff_queries import Area, neighbourhood_ids
 
 log = logging.getLogger(__name__)
 
@@ -272,3 +272,43 @@ async def _worker(job: dict[str, Any], progress: Progress | None) -> dict[str, A
                   stderr.decode(errors="replace")[-2000:])
         raise RuntimeError("export worker failed")
     return result
+
+
+# --------------------------------------------------------------------------- weekly picture
+
+@dataclass(frozen=True)
+class WeeklyPicture:
+    """One mayor's or supervisor's chart of this Jalali week, still to be drawn and queued."""
+
+    chat_id: int
+    locale: str
+    key: str                       # outbox idempotency key: once per person and week
+    series: WeekSeries
+
+
+def week_key(deps: Deps) -> str:
+    """The Saturday that starts this Jalali week (local), as an ISO date."""
+    return week_bounds(deps.clock.now(), deps.settings.tz, 1)[0].date().isoformat()
+
+
+async def weekly_pictures(deps: Deps) -> list[WeeklyPicture]:
+    """Mayors and supervisors who have not had this week's chart yet and whose scope had
+    requests in the last 12 weeks (the first digest of each Jalali week sends them)."""
+    week = week_key(deps)
+    pending = []
+    async with deps.db.read() as conn:
+        for recipient in await repo.weekly_recipients(conn):
+            key = f"weekly-chart:{week}:{recipient.person_id}"
+            if await repo.queued(conn, key):
+                continue
+            areas = [Area(house, await neighbourhood_ids(conn, kind, scope_id))
+                     for house, kind, scope_id in recipient.areas]
+            pending.append((recipient, key, areas))
+    pictures = []
+    for recipient, key, areas in pending:
+        series = await weekly_series(deps, areas)
+        if any(any(v) for v in series.counts.values()):
+            pictures.append(WeeklyPicture(recipient.person_id,
+                                          recipient.locale or deps.settings.default_locale,
+                                          key, series))
+    return pictures
