@@ -1,8 +1,10 @@
 """Outbox throughput against the emulator with Telegram's limits enforced.
 
 Run: /work/venv/bin/python -m bench.bench_outbox [--messages 1000 --chats 200 --groups 10]
-Prints elapsed time, the minimum Telegram's limits allow, their ratio (target <= 1.05),
-lost and duplicated counts (target 0 and 0); no asserts.
+                                                [--notices]
+`--notices` queues typed notices instead of texts: each is rendered when it is sent (the
+recipient's language read then). Prints elapsed time, the minimum Telegram's limits allow,
+their ratio (target <= 1.05), lost and duplicated counts (target 0 and 0); no asserts.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.clock import SystemClock
+from bot.domain.notices import Notice, NoticeKind
+from bot.i18n import translator
 from bot.outbox import Outbox
 from bot.sandbox.emulator import Emulator, EmuUser
+from bot.ui.notices import render
 from storage.db import Database
 from storage.outbox import pending_count
 
@@ -43,6 +48,8 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--chats", type=int, default=200)
     parser.add_argument("--groups", type=int, default=10)
+    parser.add_argument("--notices", action="store_true",
+                        help="typed notices rendered at send time instead of ready texts")
     args = parser.parse_args()
     emu = Emulator(token=TOKEN, enforce_limits=True)
     await emu.start()
@@ -61,9 +68,16 @@ async def main() -> None:
         async with db.tx() as conn:
             for i in range(args.messages):
                 chat = chats[i % len(chats)]
-                text = f"n{i}"
+                if args.notices:
+                    notice = Notice(NoticeKind.WITHDRAWN, chat, f"b:{i}", "bench", None,
+                                    {"code": f"n{i}"})
+                    text = render(notice.notice, translator("fa"), None, notice.args, {}).text
+                    await outbox.notify(conn, notice)
+                else:
+                    text = f"n{i}"
+                    await outbox.enqueue(conn, chat_id=chat, key=f"b:{i}", kind="bench",
+                                         text=text)
                 expected.setdefault(chat, []).append(text)
-                await outbox.enqueue(conn, chat_id=chat, key=f"b:{i}", kind="bench", text=text)
         bot = Bot(TOKEN, base_url=emu.base_url,
                   request=HTTPXRequest(connection_pool_size=32))
         await bot.initialize()
@@ -85,7 +99,8 @@ async def main() -> None:
     refused = sum(1 for m, p in emu.requests if m == "sendMessage") - sum(map(len, got.values()))
     minimum = minimum_seconds(Counter({c: len(v) for c, v in expected.items()}))
     await emu.stop()
-    print(f"outbox: {args.messages} notifications to {len(expected)} chats "
+    print(f"outbox: {args.messages} {'notices' if args.notices else 'texts'} to "
+          f"{len(expected)} chats "
           f"({args.groups} groups), emulator limits enforced")
     print(f"  elapsed        {elapsed:.2f} s")
     print(f"  minimum        {minimum:.2f} s (limits: 25/s overall, 1/s private, 20/min group)")

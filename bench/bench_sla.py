@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.outbox import Outbox
 from bot.services.reference import load_reference
-from bot.sla import sweep
+from bot.services.sla import sweep
 from storage.base import iso
 from storage.db import Database
 

@@ -31,6 +31,7 @@ from bot.services import admin as admin_svc
 from bot.services.reference import load_reference
 from bot.sla import register_jobs
 from bot.ui.commands import COMMANDS
+from bot.ui.notices import NoticeRenderer
 from handlers import (
     admin,
     common,
@@ -43,6 +44,7 @@ from handlers import (
     staff,
     start,
 )
+from handlers.command_menus import sync_commands
 from storage.db import Database
 from storage.persistence import SQLitePersistence
 
@@ -67,7 +69,10 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
                       ) -> Application[Any, Any, Any, Any, Any, Any]:
     db = Database(settings.database_path)
     clock = clock or SystemClock()
-    deps = Deps(settings=settings, db=db, clock=clock, outbox=Outbox(db, clock))
+    notices = NoticeRenderer(default_locale=settings.default_locale,
+                             timezone=settings.timezone)
+    deps = Deps(settings=settings, db=db, clock=clock,
+                outbox=Outbox(db, clock, notices=notices))
     bot_token = token or (settings.bot_token.get_secret_value() if settings.bot_token
                           else SANDBOX_TOKEN)
     app = (
@@ -101,17 +106,24 @@ def deps_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Deps:
     return deps
 
 
+def outbox_worker(app: Application[Any, Any, Any, Any, Any, Any]) -> Outbox:
+    """The delivery side of `deps.outbox` (use cases only see the queue writer)."""
+    outbox = deps_of(app).outbox
+    assert isinstance(outbox, Outbox)
+    return outbox
+
+
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     deps = deps_of(app)
     await deps.db.open()
     await load_reference(deps.db)
     await _set_commands(app)
-    deps.outbox.start(app.bot)
+    outbox_worker(app).start(app.bot)
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     deps = deps_of(app)
-    await deps.outbox.stop()
+    await outbox_worker(app).stop()
     await deps.db.close()
 
 
@@ -128,7 +140,7 @@ async def _set_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     deps = deps_of(app)
     for person_id in sorted({*await admin_svc.people_with_roles(deps),
                              *deps.settings.admin_ids}):
-        await admin_svc.sync_commands(app.bot, deps, person_id)
+        await sync_commands(app.bot, deps, person_id)
 
 
 async def start_app(app: Application[Any, Any, Any, Any, Any, Any],

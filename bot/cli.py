@@ -39,7 +39,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.deps import Deps
     from bot.i18n import translator
-    from bot.outbox import Outbox
+    from bot.outbox_queue import OutboxQueue
     from bot.services.admin import new_invite
     from bot.services.reference import load_reference
     from bot.services.roles import InviteError, invite_link
@@ -54,7 +54,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     db = Database(settings.database_path)
     await db.open()
     clock = SystemClock()
-    deps = Deps(settings=settings, db=db, clock=clock, outbox=Outbox(db, clock))
+    deps = Deps(settings=settings, db=db, clock=clock, outbox=OutboxQueue(db, clock))
     try:
         await load_reference(db)
         invite = await new_invite(deps, args.role, args.house, area, created_by=None,

@@ -1,7 +1,10 @@
-"""Durable, rate-limited delivery of notifications.
+"""Durable, rate-limited delivery of notifications (the worker; it may use Telegram).
 
 A notification is a row written in the same transaction as the change that causes it
-(`storage.outbox.enqueue`), so a crash can never lose one or invent one.
+(`bot.outbox_queue.OutboxQueue`, which use cases see as `deps.outbox`), so a crash can never
+lose one or invent one. A typed notice (`bot.domain.notices`) is rendered right before it is
+sent (`bot.ui.notices`), in the recipient's language at that moment; a text row (also every
+row queued before notices were typed) is sent as it is, with its inline or reply keyboard.
 
 The worker keeps one queue per chat (in id order) and a small pool of lanes: a chat's next
 message starts only after the previous one is finished, so order is kept per chat, while
@@ -28,16 +31,22 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-import aiosqlite
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import (
+    Bot,
+    ForceReply,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    TelegramObject,
+)
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.clock import Clock
 from bot.domain.models import OutboxMessage
+from bot.outbox_queue import MARKUP, MARKUP_KIND, TEXT, OutboxQueue
+from bot.ui.notices import NoticeRenderer, is_notice
 from storage import outbox as repo
 from storage import people
 from storage.db import Database
@@ -129,70 +138,34 @@ class RateLimiter:
         self._blocked_until = max(self._blocked_until, until)
 
 
-@dataclass(frozen=True)
-class Queued:
-    """A rendered message not yet written (see `Outbox.enqueue_many`)."""
+ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
-    chat_id: int
-    key: str
-    kind: str
-    text: str
-    ticket_id: int | None = None
-    reply_markup: InlineKeyboardMarkup | None = None
-
-
-def _payload(text: str, reply_markup: InlineKeyboardMarkup | None) -> dict[str, Any]:
-    payload: dict[str, Any] = {"text": text}
-    if reply_markup is not None:
-        payload["reply_markup"] = reply_markup.to_dict()
-    return payload
+# How a text row's keyboard is read back; rows without the kind are from before reply
+# keyboards could be queued, and carry an inline one.
+_MARKUPS: dict[str, type[TelegramObject]] = {
+    "inline": InlineKeyboardMarkup,
+    "reply": ReplyKeyboardMarkup,
+    "remove": ReplyKeyboardRemove,
+    "force_reply": ForceReply,
+}
 
 
-class Outbox:
+class Outbox(OutboxQueue):
+    """The queue's writing side (`OutboxQueue`) plus the delivery worker."""
+
     def __init__(self, db: Database, clock: Clock, *, lanes: int = 8,
                  limiter: RateLimiter | None = None, backoff_base: float = 1.0,
-                 backoff_max: float = 60.0) -> None:
-        self.db = db
-        self.clock = clock
+                 backoff_max: float = 60.0, notices: NoticeRenderer | None = None) -> None:
+        super().__init__(db, clock)
         self.lanes = lanes
         self.limiter = limiter or RateLimiter()
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
-        self._wake = asyncio.Event()
+        self.notices = notices or NoticeRenderer()
         self._task: asyncio.Task[None] | None = None
         self._lane_tasks: dict[int, asyncio.Task[None]] = {}   # chat_id -> running lane
         self._queues: dict[int, deque[OutboxMessage]] = {}
         self._max_loaded = 0
-        self.idle = asyncio.Event()
-
-    async def enqueue(self, conn: aiosqlite.Connection, *, chat_id: int, key: str, kind: str,
-                      text: str, ticket_id: int | None = None,
-                      reply_markup: InlineKeyboardMarkup | None = None,
-                      delay: timedelta | None = None) -> bool:
-        """Queue a message inside the caller's transaction; the worker wakes after commit."""
-        now = self.clock.now()
-        added = await repo.enqueue(conn, idem_key=key, chat_id=chat_id, kind=kind,
-                                   payload=_payload(text, reply_markup), ticket_id=ticket_id,
-                                   now=now, not_before=now + delay if delay else None)
-        if added:
-            self.kick()
-        return added
-
-    async def enqueue_many(self, conn: aiosqlite.Connection, messages: list[Queued]) -> int:
-        """Like `enqueue` for many messages in one statement (batch jobs: one thread round
-        trip instead of one per message). Same idempotency keys; returns how many were new."""
-        if not messages:
-            return 0
-        added = await repo.enqueue_many(
-            conn, [(m.key, m.chat_id, m.ticket_id, m.kind, _payload(m.text, m.reply_markup))
-                   for m in messages], self.clock.now())
-        if added:
-            self.kick()
-        return added
-
-    def kick(self) -> None:
-        self.idle.clear()
-        self._wake.set()
 
     def start(self, bot: Bot) -> None:
         if self._task is None:
@@ -298,12 +271,19 @@ class Outbox:
         chat's later messages wait too."""
         attempts = message.attempts
         parts_sent = int(message.payload.get("_parts_sent", 0))
+        try:
+            text, markup = await self._content(bot, message)
+        except (KeyError, ValueError, TypeError) as exc:
+            log.warning("outbox row %s cannot be rendered: %r", message.id, exc)
+            async with self.db.tx() as conn:
+                await repo.mark_failed(conn, message.id, f"render: {exc!r}")
+            return
         while True:
             async with self.db.tx() as conn:
                 await repo.mark_sending(conn, message.id)
             attempts += 1
             try:
-                sent_id = await self._send(bot, message, parts_sent)
+                sent_id = await self._send(bot, message, text, markup, parts_sent)
             except _PartSent as progress:
                 parts_sent = progress.parts_sent
                 error: Exception = progress.cause
@@ -350,11 +330,24 @@ class Outbox:
             await repo.mark_failed(conn, message.id, repr(error))
         return False
 
-    async def _send(self, bot: Bot, message: OutboxMessage, parts_sent: int) -> int:
+    async def _content(self, bot: Bot, message: OutboxMessage
+                       ) -> tuple[str, ReplyMarkup | None]:
+        """The text and keyboard to send: a notice is rendered now, for its reader as they
+        are now; a text row is sent as it was queued."""
         payload = message.payload
-        markup_data = payload.get("reply_markup")
-        markup = InlineKeyboardMarkup.de_json(markup_data, bot) if markup_data else None
-        parts = split_text(str(payload["text"]))
+        if is_notice(payload):
+            rendered = await self.notices.render(self.db, message.chat_id, message.ticket_id,
+                                                 payload)
+            return rendered.text, rendered.reply_markup
+        data = payload.get(MARKUP)
+        markup: Any = None
+        if data:
+            markup = _MARKUPS[str(payload.get(MARKUP_KIND, "inline"))].de_json(data, bot)
+        return str(payload[TEXT]), markup
+
+    async def _send(self, bot: Bot, message: OutboxMessage, text: str,
+                    markup: ReplyMarkup | None, parts_sent: int) -> int:
+        parts = split_text(text)
         sent_id = 0
         for index in range(parts_sent, len(parts)):
             last = index == len(parts) - 1

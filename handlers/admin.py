@@ -15,6 +15,7 @@ from bot.services.staff import houses
 from bot.ui.errors import refused_text
 from bot.ui.labels import house_choices
 from bot.ui.menus import main_menu
+from handlers.command_menus import sync_commands
 from handlers.ticket_kit import command_args as _args
 from handlers.ticket_kit import say as _say
 
@@ -70,7 +71,7 @@ async def start_invite(update: Update, context: CustomContext) -> None:
     if result is not Consumed.OK:
         await _say(update, context, texts[result])
         return
-    await svc.sync_commands(context.bot, context.deps, user.id, tr.locale)
+    await sync_commands(context.bot, context.deps, user.id, tr.locale)
     message = update.effective_message
     assert message is not None
     await message.reply_text(
@@ -106,7 +107,7 @@ async def cmd_revoke(update: Update, context: CustomContext) -> None:
         await _say(update, context, tr._("There is no active role number {number}.").format(
             number=tr.digits(number)))
         return
-    await svc.sync_commands(context.bot, context.deps, role.person_id)
+    await sync_commands(context.bot, context.deps, role.person_id)
     await _say(update, context, tr._("Role #{number} was taken away.").format(
         number=tr.digits(number)))
 

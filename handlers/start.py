@@ -8,11 +8,11 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.config import SUPPORTED_LOCALES
 from bot.context import CustomContext
 from bot.i18n import translator
-from bot.services import admin as admin_svc
 from bot.services import people as people_svc
 from bot.ui.buttons import SetLanguage
 from bot.ui.menus import MenuItem, all_labels, main_menu
 from bot.ui.resident import consent_markup, language_keyboard
+from handlers.command_menus import sync_commands
 
 
 def welcome_text(context: CustomContext) -> str:
@@ -105,7 +105,7 @@ async def set_language(update: Update, context: CustomContext) -> None:
     await people_svc.set_language(deps, query.from_user.id, locale)
     context.tr = translator(locale)
     if context.roles:   # their role menu follows the language too
-        await admin_svc.sync_commands(context.bot, deps, query.from_user.id, locale)
+        await sync_commands(context.bot, deps, query.from_user.id, locale)
     await query.answer()
     await query.edit_message_text(context.tr._("Language set to English.")
                                   if locale == "en" else context.tr._("Language set to Persian."))

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from telegram import Bot
+from telegram import Bot, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from telegram.request import HTTPXRequest
 
 from bot.clock import SystemClock
+from bot.domain.notices import Notice, NoticeKind, when
+from bot.domain.tickets import Kind
 from bot.outbox import Outbox
 from bot.sandbox.emulator import Emulator, EmuUser
-from storage import people
+from bot.services.reference import load_reference
+from bot.ui.notices import RENDERERS
+from storage import outbox as outbox_repo
+from storage import people, places, tickets
 from storage.base import fetch_all
 from storage.db import Database
 from storage.outbox import pending_count
@@ -43,6 +50,12 @@ class Rig:
 
     def texts(self, chat_id: int) -> list[str]:
         return [m["text"] for m in self.emu.bot_messages(chat_id)]
+
+    async def rows_of(self, key: str) -> list[dict[str, object]]:
+        """A row's payload fields, by idempotency key."""
+        async with self.db.read() as conn:
+            rows = await fetch_all(conn, "SELECT payload FROM outbox WHERE idem_key = ?", (key,))
+        return [json.loads(r["payload"]) for r in rows]
 
     async def rows(self) -> list[dict[str, object]]:
         async with self.db.read() as conn:
@@ -199,3 +212,123 @@ async def test_killed_mid_batch_loses_nothing_and_repeats_only_in_flight(rig: Ri
             if texts.count(text) > 1:                       # only the in-flight one repeats
                 assert texts.count(text) == 2
                 assert any(text in payload for payload in in_flight)
+
+
+# ------------------------------------------------------------------ typed notices, old rows
+
+
+async def _house_ids(rig: Rig) -> tuple[int, int]:
+    await load_reference(rig.db)
+    async with rig.db.read() as conn:
+        welfare = await places.house_by_code(conn, "welfare")
+        relief = await places.house_by_code(conn, "relief")
+    assert welfare and relief
+    return welfare.id, relief.id
+
+
+async def test_notice_is_rendered_in_the_language_the_reader_has_when_it_is_sent(rig: Rig
+                                                                                   ) -> None:
+    welfare, relief = await _house_ids(rig)
+    outbox = rig.outbox()
+    async with rig.db.tx() as conn:
+        await people.set_locale(conn, 1, "fa", SystemClock().now())
+        await people.set_locale(conn, 2, "fa", SystemClock().now())
+        for chat in (1, 2, GROUP):
+            await outbox.notify(conn, Notice(
+                NoticeKind.MOVED, chat, f"moved:{chat}", "status", None,
+                {"code": "ABC123", "from_house_id": welfare, "to_house_id": relief,
+                 "rate": False}))
+    async with rig.db.tx() as conn:            # between queueing and sending: to English
+        await people.set_locale(conn, 1, "en", SystemClock().now())
+    assert await outbox.drain_once(rig.bot) == 3
+    assert rig.texts(1) == ["📨 Your request ABC123 was passed from Welfare House to Relief "
+                            "House, which handles this kind of request. The deadline stays "
+                            "the same."]
+    for chat in (2, GROUP):                     # still Persian; a group gets the default
+        [text] = rig.texts(chat)
+        assert "از خانه بهزیستی" in text and "خانه امداد" in text and "ABC123" in text
+
+
+async def test_notice_keyboards_are_built_when_sent(rig: Rig) -> None:
+    welfare, _ = await _house_ids(rig)
+    outbox = rig.outbox()
+    now = SystemClock().now()
+    async with rig.db.tx() as conn:
+        await people.set_locale(conn, 3, "en", now)
+        await people.set_locale(conn, 4, "en", now)
+        neighbourhood = (await places.neighbourhood_search_keys(conn))[0][0]
+        category = await places.category_by_code(conn, "housing")
+        assert category is not None
+        ticket = await tickets.insert(
+            conn, code="XYZ789", resident_id=4, neighbourhood_id=neighbourhood,
+            kind=Kind.NEED, category_id=category.id, house_id=welfare, text="t", phone=None,
+            lat=None, lon=None, now=now, due_at=now + timedelta(hours=24), sla_next_at=None)
+        await outbox.notify(conn, Notice(
+            NoticeKind.SLA_REMINDER, 3, "r:3", "sla_reminder", ticket.id,
+            {"code": "XYZ789", "due": when(now + timedelta(hours=24)), "at": when(now),
+             "neighbourhood_id": neighbourhood, "house_id": welfare}))
+        await outbox.notify(conn, Notice(
+            NoticeKind.CLOSED, 4, "c:4", "close", ticket.id,
+            {"code": "XYZ789", "reason": "resolved", "original": None, "message": "Done.",
+             "rate": True}))
+    assert await outbox.drain_once(rig.bot) == 2
+    [reminder] = rig.emu.bot_messages(3)
+    assert reminder["text"].startswith("⏰ Request XYZ789 must be answered within 1 day.")
+    assert "House: Welfare House" in reminder["text"]
+    assert [b["callback_data"] for row in reminder["reply_markup"]["inline_keyboard"]
+            for b in row] == [f"ticket:show:{ticket.id}", f"ticket:take:{ticket.id}"]
+    [closed] = rig.emu.bot_messages(4)
+    assert closed["text"].startswith("✅ Your request XYZ789 was closed: resolved.")
+    assert [b["callback_data"] for row in closed["reply_markup"]["inline_keyboard"]
+            for b in row] == [*(f"rate:s:{ticket.id}:{n}" for n in range(1, 6)),
+                              f"rate:bad:{ticket.id}"]
+
+
+async def test_row_queued_before_typed_notices_is_sent_as_it_is(rig: Rig) -> None:
+    outbox = rig.outbox()
+    markup = {"inline_keyboard": [[{"text": "📄 Show", "callback_data": "ticket:show:5"}]]}
+    async with rig.db.tx() as conn:              # the payload shape of the earlier version
+        await outbox_repo.enqueue(conn, idem_key="old:1", chat_id=5, kind="announce",
+                                  payload={"text": "🆕 New request OLD001",
+                                           "reply_markup": markup},
+                                  ticket_id=None, now=SystemClock().now())
+    assert await outbox.drain_once(rig.bot) == 1
+    [sent] = rig.emu.bot_messages(5)
+    assert sent["text"] == "🆕 New request OLD001"
+    assert sent["reply_markup"] == markup
+
+
+async def test_reply_keyboard_is_carried_through_the_outbox(rig: Rig) -> None:
+    outbox = rig.outbox()
+    keyboard = ReplyKeyboardMarkup([["📝 New request", "📋 My requests"]], resize_keyboard=True)
+    async with rig.db.tx() as conn:
+        await outbox.enqueue(conn, chat_id=8, key="kb:8", kind="menu", text="Main menu:",
+                             reply_markup=keyboard)
+        await outbox.enqueue(conn, chat_id=9, key="kb:9", kind="menu", text="bye",
+                             reply_markup=ReplyKeyboardRemove())
+    [row] = await rig.rows_of("kb:8")
+    assert row["markup"] == "reply"
+    assert await outbox.drain_once(rig.bot) == 2
+    assert rig.texts(8) == ["Main menu:"]
+    shown = rig.emu.current_keyboard(8)
+    assert shown is not None
+    assert [b["text"] if isinstance(b, dict) else b for r in shown["keyboard"] for b in r] == [
+        "📝 New request", "📋 My requests"]
+    assert rig.texts(9) == ["bye"] and rig.emu.current_keyboard(9) is None
+
+
+async def test_a_notice_that_cannot_be_rendered_fails_instead_of_looping(rig: Rig) -> None:
+    outbox = rig.outbox()
+    async with rig.db.tx() as conn:
+        await outbox_repo.enqueue(conn, idem_key="bad:1", chat_id=10, kind="x",
+                                  payload={"notice": "no_such_kind", "args": {}},
+                                  ticket_id=None, now=SystemClock().now())
+        await outbox.enqueue(conn, chat_id=10, key="ok:1", kind="x", text="after it")
+    assert await outbox.drain_once(rig.bot) == 2
+    assert rig.texts(10) == ["after it"]
+    statuses = {r["idem_key"]: r["status"] for r in await rig.rows()}
+    assert statuses == {"bad:1": "failed", "ok:1": "sent"}
+
+
+def test_every_notice_kind_has_a_renderer() -> None:
+    assert set(RENDERERS) == set(NoticeKind)

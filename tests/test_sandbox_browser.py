@@ -26,9 +26,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from bot.app import deps_of
 from bot.config import Settings
+from bot.i18n import translator
 from bot.sandbox.run import Sandbox
 from bot.sandbox.web import start_web
-from bot.services.notify import notify
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
@@ -452,4 +452,5 @@ def test_resident_and_staff_in_a_real_browser(server: ServerThread, driver: WebD
 
 async def _notify_later(deps: Any, key: str) -> None:
     async with deps.db.tx() as conn:
-        await notify(conn, deps, 7001, key=key, kind="test", render=lambda tr: tr._("Main menu:"))
+        await deps.outbox.enqueue(conn, chat_id=7001, key=key, kind="test",
+                                  text=translator("fa")._("Main menu:"))

@@ -12,8 +12,8 @@ from bot.domain import sla as clock_rules
 from bot.domain.models import Ticket
 from bot.domain.tickets import Action, Kind
 from bot.i18n import translator
+from bot.services.sla import run_digest, sweep
 from bot.services.tickets import SYSTEM, Actor, Draft, apply, file_ticket
-from bot.sla import run_digest, sweep
 from bot.ui.sla_badge import sla_badge
 from storage import people, places
 from storage import tickets as repo

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot import sla as sweeper
+from bot.services import sla as sweeper
 from storage import tickets as repo
 from storage.base import fetch_value
 from tests.harness import Harness
@@ -21,14 +21,14 @@ async def test_broken_ticket_is_retried_alone(hs: Harness, monkeypatch: pytest.M
     draft = await setup_people(h)
     good = await file(h, draft, "d1")
     broken = await file(h, draft, "d2")
-    real = sweeper._reminder_text
+    real = sweeper._reminder_args
 
     async def flaky(conn: Any, deps: Any, cache: Any, ticket: Any) -> Any:
         if ticket.id == broken.id:
             raise RuntimeError("broken ticket")
         return await real(conn, deps, cache, ticket)
 
-    monkeypatch.setattr(sweeper, "_reminder_text", flaky)
+    monkeypatch.setattr(sweeper, "_reminder_args", flaky)
     await tick(h, 48 * H)                       # T-24h for both
     # The good ticket's reminder went out; the broken one wrote nothing and waits 5 minutes.
     assert count(h, STAFF, good.code) == 2 and count(h, STAFF, broken.code) == 1
@@ -39,7 +39,7 @@ async def test_broken_ticket_is_retried_alone(hs: Harness, monkeypatch: pytest.M
                                  " AND action = 'sla'", (broken.id,)) == 0
         current = await repo.get(conn, broken.id)
     assert current and current.sla_next_at == h.clock.now() + sweeper.RETRY_BROKEN
-    monkeypatch.setattr(sweeper, "_reminder_text", real)
+    monkeypatch.setattr(sweeper, "_reminder_args", real)
     await tick(h, sweeper.RETRY_BROKEN)         # retried once fixed: its reminder, once
     for chat in (STAFF, OTHER_STAFF):
         assert count(h, chat, "⏰") == 2

@@ -92,7 +92,7 @@ async def test_housekeeping_forgets_only_old_update_ids(tmp_path: Path) -> None:
     from bot.config import Settings
     from bot.deps import Deps
     from bot.outbox import Outbox
-    from bot.sla import housekeeping
+    from bot.services.sla import housekeeping
 
     db = Database(tmp_path / "hk.sqlite3")
     await db.open()

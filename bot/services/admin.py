@@ -5,14 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from telegram import Bot, BotCommand, BotCommandScopeChat
-from telegram.error import TelegramError
-
 from bot.deps import Deps
 from bot.domain.models import Role
-from bot.i18n import Translator, translator
+from bot.i18n import Translator
 from bot.services import roles
-from bot.ui.commands import menu
 from storage import group_bindings, invites, people
 
 log = logging.getLogger(__name__)
@@ -89,30 +85,22 @@ async def unbind_group(deps: Deps, chat_id: int, user_roles: list[Role]) -> int:
         return await group_bindings.unbind(conn, chat_id, houses)
 
 
-async def sync_commands(bot: Bot, deps: Deps, person_id: int, locale: str | None = None
-                        ) -> bool:
-    """Give a person with a role their own command menu (resident + role commands, in their
-    language) in their private chat; without a role, drop it so the default menu shows.
-    A Telegram hiccup only costs the menu, never the role change: logged, not raised.
-    Returns whether a role menu is now set."""
+@dataclass(frozen=True)
+class MenuOwner:
+    """What a person's private command menu depends on: the roles they hold now (admins from
+    the settings included) and the language they chose (None: not chosen)."""
+
+    roles: frozenset[str]
+    locale: str | None
+
+
+async def menu_owner(deps: Deps, person_id: int) -> MenuOwner:
     async with deps.db.read() as conn:
         person = await people.get(conn, person_id)
         held = {r.role for r in await people.active_roles(conn, person_id)}
     if person_id in deps.settings.admin_ids:
         held.add("admin")
-    scope = BotCommandScopeChat(chat_id=person_id)
-    try:
-        if not held:
-            await bot.delete_my_commands(scope=scope)
-            return False
-        tr = translator(locale or (person.locale if person else None)
-                        or deps.settings.default_locale)
-        await bot.set_my_commands([BotCommand(name, text) for name, text in menu(tr, held)],
-                                  scope=scope)
-        return True
-    except TelegramError as exc:
-        log.warning("command menu of %s not updated: %s", person_id, exc)
-        return False
+    return MenuOwner(frozenset(held), person.locale if person else None)
 
 
 async def people_with_roles(deps: Deps) -> list[int]:

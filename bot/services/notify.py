@@ -1,55 +1,74 @@
-"""Notifications rendered in the recipient's language and queued in the outbox."""
+"""What rendering a notice needs from the database when it is sent (not when it was queued):
+the recipient's language at that moment and the names of the reference data it mentions.
+
+Use cases queue notices with `deps.outbox.notify(conn, Notice(...))` in their transaction;
+`bot.ui.notices` calls `send_context` right before the outbox worker sends one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 import aiosqlite
-from telegram import InlineKeyboardMarkup
 
-from bot.deps import Deps
-from bot.domain.models import Person
-from bot.i18n import Translator, choose_locale, translator
-from bot.outbox import Queued
-from storage import people
-
-Render = Callable[[Translator], str]
-Markup = Callable[[Translator], InlineKeyboardMarkup | None]
+from bot.i18n import choose_locale
+from storage import people, places
+from storage.db import Database
 
 
-async def translator_for(conn: aiosqlite.Connection, deps: Deps, chat_id: int,
-                         people_cache: dict[int, Person | None] | None = None) -> Translator:
-    """A person's chosen language; groups and unknown chats get the default.
+class Ref(StrEnum):
+    """Reference tables a notice may name by id."""
 
-    `people_cache` lets a batch (the SLA sweep) read each person once per transaction."""
-    stored = None
-    if chat_id > 0:
-        if people_cache is None:
-            person = await people.get(conn, chat_id)
-        elif chat_id in people_cache:
-            person = people_cache[chat_id]
-        else:
-            person = people_cache[chat_id] = await people.get(conn, chat_id)
-        stored = person.locale if person else None
-    return translator(choose_locale(stored, None, deps.settings.default_locale))
+    HOUSE = "house"
+    NEIGHBOURHOOD = "neighbourhood"
+    CATEGORY = "category"
 
 
-async def prepare(conn: aiosqlite.Connection, deps: Deps, chat_id: int, *, key: str, kind: str,
-                  render: Render, ticket_id: int | None = None, markup: Markup | None = None,
-                  people_cache: dict[int, Person | None] | None = None) -> Queued:
-    """Render a notification for `deps.outbox.enqueue_many` in the same transaction: batch
-    jobs (the SLA sweep) write all their messages in one statement."""
-    tr = await translator_for(conn, deps, chat_id, people_cache)
-    return Queued(chat_id=chat_id, key=key, kind=kind, text=render(tr), ticket_id=ticket_id,
-                  reply_markup=markup(tr) if markup else None)
+Name = tuple[str, str]            # (Persian, English)
 
 
-async def notify(conn: aiosqlite.Connection, deps: Deps, chat_id: int, *, key: str, kind: str,
-                 render: Render, ticket_id: int | None = None,
-                 markup: Markup | None = None) -> bool:
-    """Queue one message for `chat_id` inside the caller's transaction (exactly once per key)."""
-    message = await prepare(conn, deps, chat_id, key=key, kind=kind, render=render,
-                            ticket_id=ticket_id, markup=markup)
-    return await deps.outbox.enqueue(conn, chat_id=chat_id, key=key, kind=kind,
-                                     text=message.text, ticket_id=ticket_id,
-                                     reply_markup=message.reply_markup)
+@dataclass
+class ReferenceNames:
+    """Names by (table, id), read once per process: reference data changes only when the data
+    files are reloaded at start or places are imported, never while a notice waits."""
+
+    cache: dict[tuple[Ref, int], Name | None] = field(default_factory=dict)
+
+    async def load(self, conn: aiosqlite.Connection, wanted: Iterable[tuple[Ref, int]]
+                   ) -> dict[tuple[Ref, int], Name | None]:
+        found: dict[tuple[Ref, int], Name | None] = {}
+        for ref in wanted:
+            if ref not in self.cache:
+                self.cache[ref] = await _read(conn, *ref)
+            found[ref] = self.cache[ref]
+        return found
+
+
+async def _read(conn: aiosqlite.Connection, table: Ref, item_id: int) -> Name | None:
+    if table is Ref.HOUSE:
+        row = await places.house(conn, item_id)
+        return (row.name_fa, row.name_en) if row else None
+    if table is Ref.NEIGHBOURHOOD:
+        place = await places.neighbourhood(conn, item_id)
+        return (place.name_fa, place.name_en) if place else None
+    category = await places.category(conn, item_id)
+    return (category.name_fa, category.name_en) if category else None
+
+
+@dataclass(frozen=True)
+class SendContext:
+    locale: str
+    names: dict[tuple[Ref, int], Name | None]
+
+
+async def send_context(db: Database, names: ReferenceNames, chat_id: int,
+                       wanted: Iterable[tuple[Ref, int]], default_locale: str) -> SendContext:
+    """The recipient's language now (their own choice; groups and unknown chats get the
+    default) and the names `wanted`, in one read."""
+    async with db.read() as conn:
+        person = await people.get(conn, chat_id) if chat_id > 0 else None
+        found = await names.load(conn, wanted)
+    locale = choose_locale(person.locale if person else None, None, default_locale)
+    return SendContext(locale, found)

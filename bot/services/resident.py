@@ -12,25 +12,18 @@ from datetime import timedelta
 from typing import Any
 
 import aiosqlite
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.deps import Deps
 from bot.domain import sla
 from bot.domain.models import Neighbourhood, Ticket
+from bot.domain.notices import Notice, NoticeKind, when
 from bot.domain.text import best_matches
 from bot.domain.tickets import Action, CloseReason, Status, allowed
-from bot.i18n import N_, Translator
+from bot.i18n import N_
 from bot.services.errors import Refused
-from bot.services.notify import Render, notify
 from bot.services.tickets import Actor, AttachmentIn, announce, apply
-from bot.ui import callbacks
-from bot.ui.jalali import format_datetime
-from bot.ui.labels import status_label
 from storage import places, roles_query
 from storage import tickets as repo
-
-RATE = "rate"
-
 
 CLOSED = N_("This request is already closed.")
 EXPIRED = N_("This menu has expired.")
@@ -109,18 +102,11 @@ async def add_resident_message(conn: aiosqlite.Connection, deps: Deps, ticket: T
         await repo.add_attachment(conn, ticket_id=ticket.id, event_id=event_id, kind=item.kind,
                                   file_id=item.file_id, file_unique_id=item.file_unique_id,
                                   caption=item.caption, now=deps.clock.now())
-
-    def render(tr: Translator) -> str:
-        text = tr._("💬 New message from the resident on request {code}:\n{body}").format(
-            code=updated.code, body=body)
-        if attachments:
-            text += "\n" + tr.ngettext("({n} attachment)", "({n} attachments)",
-                                       len(attachments)).format(n=tr.digits(len(attachments)))
-        return text
-
+    args = {"code": updated.code, "body": body, "attachments": len(attachments)}
     for chat_id in await _staff_chats(conn, updated):
-        await notify(conn, deps, chat_id, key=f"followup:{event_id}:{chat_id}",
-                     kind="followup", render=render, ticket_id=updated.id)
+        await deps.outbox.notify(conn, Notice(NoticeKind.FOLLOWUP, chat_id,
+                                              f"followup:{event_id}:{chat_id}", "followup",
+                                              updated.id, args))
     return updated
 
 
@@ -132,30 +118,14 @@ async def withdraw(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket,
     updated, event_id = await apply(conn, deps, ticket, Action.WITHDRAW,
                                     Actor(resident_id, "resident"),
                                     close_reason=CloseReason.WITHDRAWN, **changes)
-
-    def render(tr: Translator) -> str:
-        return tr._("↩️ The resident withdrew request {code}. Nothing more to do.").format(
-            code=updated.code)
-
     for chat_id in await _staff_chats(conn, updated):
-        await notify(conn, deps, chat_id, key=f"withdraw:{event_id}:{chat_id}",
-                     kind="withdraw", render=render, ticket_id=updated.id)
+        await deps.outbox.notify(conn, Notice(NoticeKind.WITHDRAWN, chat_id,
+                                              f"withdraw:{event_id}:{chat_id}", "withdraw",
+                                              updated.id, {"code": updated.code}))
     return updated
 
 
 # ------------------------------------------------------------------ after closure
-
-def closure_markup(tr: Translator, ticket: Ticket) -> InlineKeyboardMarkup:
-    """Stars 1-5 and "not resolved"; the staff side attaches it to the closing message."""
-    stars = [InlineKeyboardButton(tr.digits(n) + "⭐",
-                                  callback_data=callbacks.build(RATE, "s", ticket.id, n))
-             for n in range(1, 6)]
-    return InlineKeyboardMarkup([
-        stars,
-        [InlineKeyboardButton(tr._("❌ Not resolved"),
-                              callback_data=callbacks.build(RATE, "bad", ticket.id))],
-    ])
-
 
 def can_reopen(deps: Deps, ticket: Ticket) -> bool:
     if ticket.status is not Status.CLOSED or ticket.close_reason in (
@@ -206,36 +176,20 @@ async def tell_resident(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, 
     """One message to the resident about a change staff made (status, reply, question,
     closing). Replying to it in Telegram attaches the reply to the ticket. A closed ticket
     comes with the rating / "not resolved" buttons."""
-
-    def render(tr: Translator) -> str:
-        lines = [tr._("📬 Update on your request {code}").format(code=ticket.code),
-                 tr._("Status: {status}").format(
-                     status=status_label(tr, ticket.status, ticket.close_reason))]
-        if body:
-            lines.append(tr._("Message: {body}").format(body=body))
-        if ticket.status is Status.AWAITING_RESIDENT:
-            lines.append(tr._("To answer, reply to this message."))
-        elif ticket.status is Status.CLOSED and ticket.close_reason is not CloseReason.WITHDRAWN:
-            lines.append(tr._("How was the answer? Rate it, or press «Not resolved» if the "
-                              "problem is still there."))
-        elif ticket.is_open:
-            lines.append(tr._("Answer due: {due}").format(
-                due=format_datetime(ticket.due_at, tr.locale, deps.settings.timezone)))
-        return "\n".join(lines)
-
     closing = ticket.status is Status.CLOSED and ticket.close_reason is not CloseReason.WITHDRAWN
-    await notify_resident(conn, deps, ticket, event_id, "update", render, closing=closing)
+    await notify_resident(conn, deps, ticket, event_id, "update", NoticeKind.UPDATE,
+                          closing=closing, status=ticket.status.value,
+                          close_reason=ticket.close_reason.value if ticket.close_reason else None,
+                          body=body, due=when(ticket.due_at))
 
 
 async def notify_resident(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket,
-                          event_id: int, kind: str, render: Render, *,
-                          closing: bool = False) -> None:
+                          event_id: int, kind: str, notice: NoticeKind, *,
+                          closing: bool = False, **args: Any) -> None:
     """The one way a staff change reaches the resident: keyed by the event (exactly once),
     tagged with the ticket (a Telegram reply to it comes back to this ticket), and with the
-    rating / "not resolved" buttons when the request was closed and is not rated yet."""
-
-    def markup(tr: Translator) -> InlineKeyboardMarkup | None:
-        return closure_markup(tr, ticket) if closing and ticket.rating is None else None
-
-    await notify(conn, deps, ticket.resident_id, key=f"resident:{event_id}", kind=kind,
-                 render=render, ticket_id=ticket.id, markup=markup)
+    rating / "not resolved" buttons when the request was closed and is not rated yet.
+    `args` are the notice's facts besides the code (JSON values)."""
+    await deps.outbox.notify(conn, Notice(
+        notice, ticket.resident_id, f"resident:{event_id}", kind, ticket.id,
+        {"code": ticket.code, **args, "rate": closing and ticket.rating is None}))

@@ -23,15 +23,14 @@ from bot.domain.models import (
     Ticket,
     TicketEvent,
 )
+from bot.domain.notices import NoticeKind, when
 from bot.domain.text import normalize, normalize_tracking_code, to_ascii_digits
 from bot.domain.tickets import Action, CloseReason, Status, TransitionError
-from bot.i18n import N_, Translator
+from bot.i18n import N_
 from bot.services.errors import NotFound, Refused
 from bot.services.resident import notify_resident
 from bot.services.roles import Scope, scope_for
 from bot.services.tickets import Actor, announce, apply
-from bot.ui.jalali import format_datetime
-from bot.ui.labels import CLOSE_REASON, localized
 from storage import people, places
 from storage import staff_queries as q
 from storage import tickets as repo
@@ -85,12 +84,6 @@ def _apply_or_refuse(exc: TransitionError) -> Refused:
 
 # ---------------------------------------------------------------------------- resident notes
 
-async def _house_name(conn: aiosqlite.Connection, house_id: int) -> tuple[str, str]:
-    house = await places.house(conn, house_id)
-    assert house is not None
-    return house.name_fa, house.name_en
-
-
 # ---------------------------------------------------------------------------- actions
 
 async def take(deps: Deps, scope: Scope, ref: Ref) -> tuple[Ticket, bool]:
@@ -108,9 +101,7 @@ async def take(deps: Deps, scope: Scope, ref: Ref) -> tuple[Ticket, bool]:
                                            assignee_id=scope.person_id)
         except TransitionError as exc:
             raise _apply_or_refuse(exc) from None
-        code = ticket.code
-        await notify_resident(conn, deps, ticket, event_id, "status", lambda tr: tr._(
-            "🛠 A staff member is now working on your request {code}.").format(code=code))
+        await notify_resident(conn, deps, ticket, event_id, "status", NoticeKind.TAKEN)
         return ticket, True
 
 
@@ -122,9 +113,7 @@ async def reply(deps: Deps, scope: Scope, ref: Ref, text: str) -> Ticket:
         raise Refused(N_("Please write the text of the answer after the code."))
     return await _message_resident(
         deps, scope, ref, Action.REPLY, text,
-        lambda t: sla.on_public_reply(t.first_response_at, deps.clock.now()),
-        N_("💬 Answer to your request {code}:\n\n{text}\n\nTo write back, reply to this "
-           "message."))
+        lambda t: sla.on_public_reply(t.first_response_at, deps.clock.now()))
 
 
 async def ask(deps: Deps, scope: Scope, ref: Ref, question: str) -> Ticket:
@@ -133,14 +122,11 @@ async def ask(deps: Deps, scope: Scope, ref: Ref, question: str) -> Ticket:
     if not question:
         raise Refused(N_("Please write the question after the code."))
     return await _message_resident(
-        deps, scope, ref, Action.ASK, question, lambda _t: sla.on_pause(deps.clock.now()),
-        N_("❓ A question about your request {code}:\n\n{text}\n\nPlease reply to this "
-           "message with your answer."))
+        deps, scope, ref, Action.ASK, question, lambda _t: sla.on_pause(deps.clock.now()))
 
 
 async def _message_resident(deps: Deps, scope: Scope, ref: Ref, action: Action, text: str,
-                            sla_changes: Callable[[Ticket], dict[str, Any]],
-                            template: str) -> Ticket:
+                            sla_changes: Callable[[Ticket], dict[str, Any]]) -> Ticket:
     """A public staff message (answer or question): whoever writes first owns the ticket."""
     async with deps.db.tx() as conn:
         ticket = await find(conn, scope, ref, need="staff")
@@ -152,9 +138,9 @@ async def _message_resident(deps: Deps, scope: Scope, ref: Ref, action: Action, 
                                            body=text, **changes)
         except TransitionError as exc:
             raise _apply_or_refuse(exc) from None
-        code = ticket.code
-        await notify_resident(conn, deps, ticket, event_id, action.value, lambda tr: tr._(
-            template).format(code=code, text=text))
+        await notify_resident(conn, deps, ticket, event_id, action.value,
+                              NoticeKind.ANSWER if action is Action.REPLY else NoticeKind.QUESTION,
+                              text=text)
         return ticket
 
 
@@ -185,7 +171,7 @@ async def move(deps: Deps, scope: Scope, ref: Ref, house_code: str, reason: str,
                           houses=", ".join(h.code for h in await places.houses(conn)))
         if house.id == ticket.house_id:
             raise Refused(N_("{code} is already with this house."), code=ticket.code)
-        old = await _house_name(conn, ticket.house_id)
+        old_house = ticket.house_id
         try:
             ticket, event_id = await apply(
                 conn, deps, ticket, action, _actor(scope), body=reason, public=False,
@@ -193,11 +179,8 @@ async def move(deps: Deps, scope: Scope, ref: Ref, house_code: str, reason: str,
                 house_id=house.id, assignee_id=None)
         except TransitionError as exc:
             raise _apply_or_refuse(exc) from None
-        code, new = ticket.code, (house.name_fa, house.name_en)
-        await notify_resident(conn, deps, ticket, event_id, "status", lambda tr: tr._(
-            "📨 Your request {code} was passed from {old} to {new}, which handles this "
-            "kind of request. The deadline stays the same.").format(
-                code=code, old=localized(tr, *old), new=localized(tr, *new)))
+        await notify_resident(conn, deps, ticket, event_id, "status", NoticeKind.MOVED,
+                              from_house_id=old_house, to_house_id=house.id)
         await announce(conn, deps, ticket, reason=action.value, key_suffix=f":{event_id}")
         return ticket
 
@@ -238,21 +221,9 @@ async def close(deps: Deps, scope: Scope, ref: Ref, reason: CloseReason, message
                 **changes)
         except TransitionError as exc:
             raise _apply_or_refuse(exc) from None
-        code, orig_code = ticket.code, original.code if original else ""
-
-        def render(tr: Translator) -> str:
-            lines = [tr._("✅ Your request {code} was closed: {reason}.").format(
-                code=code, reason=tr._(CLOSE_REASON[reason]))]
-            if original is not None:
-                lines.append(tr._("It is the same as request {original}; follow that one "
-                                  "with /status {original}.").format(original=orig_code))
-            if message:
-                lines.append("\n" + message)
-            lines.append("\n" + tr._("How was the answer? If the problem is not solved, "
-                                     "press «Not resolved»."))
-            return "\n".join(lines)
-
-        await notify_resident(conn, deps, ticket, event_id, "close", render, closing=True)
+        await notify_resident(conn, deps, ticket, event_id, "close", NoticeKind.CLOSED,
+                              closing=True, reason=reason.value,
+                              original=original.code if original else None, message=message)
         return ticket
 
 
@@ -267,10 +238,8 @@ async def reopen(deps: Deps, scope: Scope, ref: Ref) -> Ticket:
                                            reopen_count=ticket.reopen_count + 1, **changes)
         except TransitionError as exc:
             raise _apply_or_refuse(exc) from None
-        code, due = ticket.code, ticket.due_at
-        await notify_resident(conn, deps, ticket, event_id, "status", lambda tr: tr._(
-            "🔁 Your request {code} was reopened. New answer deadline: {due}.").format(
-                code=code, due=format_datetime(due, tr.locale, settings.timezone)))
+        await notify_resident(conn, deps, ticket, event_id, "status", NoticeKind.REOPENED,
+                              due=when(ticket.due_at))
         return ticket
 
 

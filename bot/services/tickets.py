@@ -2,7 +2,8 @@
 
 One rule: every change goes through `apply()` inside a transaction, which checks the state
 machine, updates the row, writes the event (the history) and returns both. Notifications
-are queued in the same transaction (`bot.services.notify`), so nothing is lost or doubled.
+are queued in the same transaction as typed notices (`bot.domain.notices`, rendered when
+they are sent), so nothing is lost or doubled.
 """
 
 from __future__ import annotations
@@ -12,18 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiosqlite
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.deps import Deps
 from bot.domain import sla
 from bot.domain.models import Ticket
+from bot.domain.notices import Notice, NoticeKind, when
 from bot.domain.text import generate_tracking_code
 from bot.domain.tickets import Action, Kind, next_status
-from bot.i18n import Translator
-from bot.services.notify import notify
-from bot.ui import callbacks
-from bot.ui.jalali import format_datetime
-from bot.ui.labels import kind_label, localized
 from storage import places, roles_query
 from storage import tickets as repo
 
@@ -122,27 +118,11 @@ async def apply(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, action: 
     return updated, event_id
 
 
-def ticket_buttons(tr: Translator, ticket: Ticket, *, can_take: bool = True
-                   ) -> InlineKeyboardMarkup:
-    """Show (the card, with the actions the reader's role allows) and, for staff, Take."""
-    row = [InlineKeyboardButton(tr._("📄 Show"),
-                                callback_data=callbacks.build("ticket", "show", ticket.id))]
-    if can_take:
-        row.append(InlineKeyboardButton(tr._("✋ Take"),
-                                        callback_data=callbacks.build("ticket", "take",
-                                                                      ticket.id)))
-    return InlineKeyboardMarkup([row])
-
-
 async def announce(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, *, reason: str,
                    key_suffix: str = "") -> int:
     """Tell the mayor(s), the house staff and bound groups of the area about a ticket in their
     queue: one message each. If nobody of that house covers the area, the mayor and the admin
     chat are told so that no ticket is left without an owner. Returns recipients count."""
-    neighbourhood = await places.neighbourhood(conn, ticket.neighbourhood_id)
-    house = await places.house(conn, ticket.house_id)
-    category = await places.category(conn, ticket.category_id)
-    assert neighbourhood and house and category
     staff = set(await roles_query.people_with_role(conn, "staff", ticket.neighbourhood_id,
                                                    ticket.house_id))
     groups = await roles_query.bound_groups(conn, ticket.house_id, ticket.neighbourhood_id)
@@ -152,32 +132,16 @@ async def announce(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, *, re
     if unowned and deps.settings.admin_chat_id is not None:
         recipients.append(deps.settings.admin_chat_id)
 
-    def render(tr: Translator) -> str:
-        lines = [
-            tr._("🆕 New request {code}").format(code=ticket.code) if reason == "new" else
-            tr._("📥 Request {code} is now in your queue").format(code=ticket.code),
-            tr._("Neighbourhood: {name}").format(
-                name=localized(tr, neighbourhood.name_fa, neighbourhood.name_en)),
-            tr._("Type: {kind} · {category}").format(
-                kind=kind_label(tr, ticket.kind),
-                category=localized(tr, category.name_fa, category.name_en)),
-            tr._("House: {house}").format(house=localized(tr, house.name_fa, house.name_en)),
-            tr._("Answer due: {due}").format(
-                due=format_datetime(ticket.due_at, tr.locale, deps.settings.timezone)),
-        ]
-        if unowned:
-            lines.append(tr._("⚠️ No staff member of this house covers this neighbourhood "
-                              "yet. Please take it or invite staff."))
-        return "\n".join(lines)
-
+    args = {"code": ticket.code, "new": reason == "new", "neighbourhood_id":
+            ticket.neighbourhood_id, "ticket_kind": ticket.kind.value,
+            "category_id": ticket.category_id, "house_id": ticket.house_id,
+            "due": when(ticket.due_at), "unowned": unowned}
+    notice = NoticeKind.NEW_TICKET if reason == "new" else NoticeKind.IN_YOUR_QUEUE
     for chat_id in dict.fromkeys(recipients):
         # Mayors triage (route, mark duplicate) from the card; taking is for house staff.
         can_take = chat_id in staff or chat_id in groups
-
-        def markup(tr: Translator, can_take: bool = can_take) -> InlineKeyboardMarkup:
-            return ticket_buttons(tr, ticket, can_take=can_take)
-
-        await notify(conn, deps, chat_id, key=f"announce:{ticket.id}:{ticket.window_no}:"
-                     f"{ticket.house_id}:{reason}{key_suffix}:{chat_id}",
-                     kind="announce", render=render, ticket_id=ticket.id, markup=markup)
+        await deps.outbox.notify(conn, Notice(
+            notice, chat_id, f"announce:{ticket.id}:{ticket.window_no}:{ticket.house_id}:"
+            f"{reason}{key_suffix}:{chat_id}", "announce", ticket.id,
+            {**args, "can_take": can_take}))
     return len(recipients)

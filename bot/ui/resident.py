@@ -13,7 +13,6 @@ from bot.domain.models import Category, Neighbourhood, Ticket, TicketEvent
 from bot.domain.resident import Detail, MyPage, Summary
 from bot.domain.tickets import Action
 from bot.i18n import N_, Translator, translator
-from bot.services.resident import closure_markup
 from bot.ui.buttons import (
     City,
     ConfirmFiling,
@@ -36,6 +35,7 @@ from bot.ui.buttons import (
 from bot.ui.callbacks import CallbackData
 from bot.ui.jalali import format_datetime
 from bot.ui.labels import KIND, kind_label, localized, status_label
+from bot.ui.notices import rating_keyboard
 
 PLACE_PAGE = 8
 PHONE_LABEL = N_("📞 Share my phone number")
@@ -280,7 +280,7 @@ def ticket_view(tr: Translator, d: Detail, timezone: str) -> tuple[str, InlineKe
         rows.append([_button(tr._("✍️ Add a message"), MyTicket(MyAction.FOLLOW, ticket.id)),
                      _button(tr._("↩️ Withdraw"), MyTicket(MyAction.WITHDRAW, ticket.id))])
     elif ticket.rating is None and d.can_reopen:
-        rows.extend(list(r) for r in closure_markup(tr, ticket).inline_keyboard)
+        rows.extend(list(r) for r in rating_keyboard(tr, ticket.id).inline_keyboard)
     rows.append([_button(tr._("🔙 All my requests"), MyList(0))])
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 

@@ -1,0 +1,77 @@
+"""Notifications as typed intents: what happened, to whom, and the facts true at that moment.
+
+A use case queues a `Notice` in the transaction of the change; nothing is rendered then.
+The outbox worker renders it when it is sent (`bot.ui.notices`), in the language the
+recipient has at that moment. Arguments are JSON values only (ids of reference data, codes,
+texts, ISO times), so a row queued today renders tomorrow as well.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jdatetime  # type: ignore[import-untyped, unused-ignore]
+
+PAYLOAD_KEY = "notice"
+ARGS_KEY = "args"
+
+
+class NoticeKind(StrEnum):
+    """One renderer per member (`bot.ui.notices.RENDERERS`). Values are stored: never rename."""
+
+    NEW_TICKET = "new_ticket"              # staff, mayors, groups: a request was filed
+    IN_YOUR_QUEUE = "in_your_queue"        # routed, transferred or reopened into a queue
+    FOLLOWUP = "followup"                  # staff: the resident wrote on the ticket
+    WITHDRAWN = "withdrawn"                # staff: the resident withdrew it
+    TAKEN = "taken"                        # resident: someone works on it now
+    ANSWER = "answer"                      # resident: a public answer from staff
+    QUESTION = "question"                  # resident: staff ask something (clock paused)
+    MOVED = "moved"                        # resident: passed to another house
+    CLOSED = "closed"                      # resident: closed, with the rating buttons
+    REOPENED = "reopened"                  # resident: staff reopened it
+    UPDATE = "update"                      # resident: a generic status update
+    SLA_REMINDER = "sla_reminder"          # assignee / house team: deadline is near
+    SLA_ESCALATION = "sla_escalation"      # mayor, supervisor, admin chat: deadline missed
+    SLA_RESIDENT_LATE = "sla_resident_late"  # resident: we missed the deadline, honestly
+    DIGEST = "digest"                      # daily summary per mayor, staff member, group
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message to one chat. `key` is the outbox idempotency key (exactly once per key);
+    `kind` the outbox row's kind column (what it is about, for queries and logs)."""
+
+    notice: NoticeKind
+    chat_id: int
+    key: str
+    kind: str
+    ticket_id: int | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        return {PAYLOAD_KEY: self.notice.value, ARGS_KEY: self.args}
+
+
+def when(moment: datetime) -> str:
+    """A moment as a notice argument (aware ISO 8601)."""
+    return moment.isoformat()
+
+
+def parse_when(value: object) -> datetime:
+    return datetime.fromisoformat(str(value))
+
+
+_MONTHS = ("Farvardin", "Ordibehesht", "Khordad", "Tir", "Mordad", "Shahrivar", "Mehr", "Aban",
+           "Azar", "Dey", "Bahman", "Esfand")
+
+
+def digest_day(moment: datetime, tz: str) -> str:
+    """The local Jalali day in the digest's idempotency key ("9 Azar 1405"): the key's format
+    since the first version, so a digest queued before an upgrade is not sent twice."""
+    local = moment.astimezone(ZoneInfo(tz))
+    j = jdatetime.date.fromgregorian(date=local.date())
+    return f"{int(j.day)} {_MONTHS[int(j.month) - 1]} {int(j.year)}"
