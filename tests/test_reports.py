@@ -388,3 +388,20 @@ async def test_progress_message_is_edited_during_a_long_export(
     assert "document" in document and "۳ درخواست" in document["caption"]
     assert progress["text"] == "✅ خروجی آماده است: ۳ درخواست."
     assert progress["edits"] >= 2                    # 0 of 3 … 3 of 3, then ready
+
+
+async def test_weekly_chart_for_mayors_and_supervisors_once_a_week(h: Harness) -> None:
+    from bot.weekly_chart import send_weekly_charts
+
+    await team(h)
+    await file(h)
+    assert await send_weekly_charts(h.deps) == 2                     # the mayor, the supervisor
+    await h.settle()
+    for person in (MAYOR, SUPERVISOR):
+        photo = h.last(person)
+        assert photo["photo"] and "تصویر این هفته" in photo["caption"]
+        assert h.emu.uploaded(photo["photo"][-1]["file_id"])[0].startswith(b"\x89PNG")
+    assert not any(m.get("photo") for m in h.messages(STAFF))         # staff: /stats only
+    assert await send_weekly_charts(h.deps) == 0                     # once per week
+    h.clock.advance(timedelta(days=7))
+    assert await send_weekly_charts(h.deps) == 2                     # the next Jalali week

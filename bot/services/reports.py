@@ -312,3 +312,12 @@ async def weekly_pictures(deps: Deps) -> list[WeeklyPicture]:
                                           recipient.locale or deps.settings.default_locale,
                                           key, series))
     return pictures
+
+
+async def queue_weekly_picture(deps: Deps, picture: WeeklyPicture, path: Path,
+                               caption: str) -> bool:
+    """The drawn chart goes out through the outbox (after the digest queued before it)."""
+    async with deps.db.tx() as conn:
+        return await deps.outbox.enqueue_photo(conn, chat_id=picture.chat_id, key=picture.key,
+                                               kind="weekly_chart", path=str(path),
+                                               caption=caption)

@@ -125,3 +125,8 @@ def export_progress(tr: Translator, done: int, total: int) -> str:
 
 def export_done(tr: Translator, rows: int) -> str:
     return tr._("✅ The export is ready: {count} requests.").format(count=tr.digits(rows))
+
+
+def weekly_caption(tr: Translator) -> str:
+    return tr._("📈 This week's picture of your area: requests per week (Saturday to Friday) "
+                "by house over the last 12 weeks, and the share answered within the window.")
