@@ -10,13 +10,13 @@ stays flat whatever the period, and it never holds the bot's event loop or its G
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bot.i18n import translator
+from bot.ui.charts import lower_priority
 from bot.ui.export_files import RowFormatter, file_stem, headers, writer
 from storage.reports import connect_read_only, export_chunks, export_count
 from storage.staff_queries import Area
@@ -62,10 +62,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    try:
-        os.nice(10)          # the bot's own work comes first on a small machine
-    except OSError:
-        pass
+    lower_priority()
     job = json.loads(sys.stdin.read())
     _emit({"result": run(job)})
 

@@ -3,6 +3,7 @@ files of a period, private chat only, with a progress message edited while it ru
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -86,13 +87,14 @@ async def cmd_export(update: Update, context: CustomContext) -> None:
         return
     try:
         for number, path in enumerate(export.files, start=1):
-            with path.open("rb") as handle:
-                await context.bot.send_document(
-                    kit.chat_id(update), document=handle, filename=path.name,
-                    caption=texts.export_caption(tr, export.period, export.rows, number,
-                                                 len(export.files)))
+            data = await asyncio.to_thread(path.read_bytes)       # not in the event loop
+            await context.bot.send_document(
+                kit.chat_id(update), document=data, filename=path.name,
+                caption=texts.export_caption(tr, export.period, export.rows, number,
+                                             len(export.files)))
+            del data
     finally:
-        export.cleanup()
+        await export.discard()
     if progress.message is not None:
         try:
             await progress.message.edit_text(texts.export_done(tr, export.rows))

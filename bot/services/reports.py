@@ -153,6 +153,10 @@ class Export:
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
 
+    async def discard(self) -> None:
+        """`cleanup` off the event loop (freeing hundreds of MB of parts takes a while)."""
+        await asyncio.to_thread(self.cleanup)
+
 
 @dataclass(frozen=True)
 class ExportRequest:
@@ -220,7 +224,7 @@ async def _run_export(deps: Deps, scope: Scope, request: ExportRequest, locale: 
     try:
         data = await _worker(job, progress)
     except BaseException:
-        result.cleanup()
+        await result.discard()
         raise
     result.rows = int(data["rows"])
     result.files = [Path(p) for p in data["files"]]

@@ -187,11 +187,27 @@ async def render(spec: dict[str, Any], timeout: float = 60.0) -> bytes:
     return png
 
 
+def lower_priority() -> None:
+    """For a worker process (chart, export): the bot's own work always comes first. Lowest
+    scheduling class (Linux SCHED_IDLE: runs only when nothing else wants the CPU), nice 10,
+    and one CPU of several, so the bot's threads keep the others."""
+    for step in (lambda: os.nice(10),
+                 lambda: os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0)),
+                 lambda: _one_cpu()):
+        try:
+            step()
+        except (OSError, AttributeError):       # not Linux, or not allowed: fine
+            pass
+
+
+def _one_cpu() -> None:
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) > 1:
+        os.sched_setaffinity(0, {cpus[-1]})
+
+
 def main() -> None:
-    try:
-        os.nice(10)
-    except OSError:
-        pass
+    lower_priority()
     spec = json.loads(sys.stdin.read())
     sys.stdout.buffer.write(render_png(spec))
     sys.stdout.flush()
