@@ -188,12 +188,10 @@ async def render(spec: dict[str, Any], timeout: float = 60.0) -> bytes:
 
 
 def lower_priority() -> None:
-    """For a worker process (chart, export): the bot's own work always comes first. Lowest
-    scheduling class (Linux SCHED_IDLE: runs only when nothing else wants the CPU), nice 10,
-    and one CPU of several, so the bot's threads keep the others."""
-    for step in (lambda: os.nice(10),
-                 lambda: os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0)),
-                 lambda: _one_cpu()):
+    """For a worker process (chart, export): the bot's own work comes first. Nice 10 and one
+    CPU of several, so the bot's threads keep the others. (Not SCHED_IDLE: on a busy shared
+    machine that starves the worker outright.)"""
+    for step in (lambda: os.nice(10), _one_cpu):
         try:
             step()
         except (OSError, AttributeError):       # not Linux, or not allowed: fine
