@@ -1,6 +1,6 @@
 """Outbox throughput against the emulator with Telegram's limits enforced.
 
-Run: /work/venv/bin/python -m bench.bench_outbox [--messages 1000 --chats 200 --groups 10]
+Run: python -m bench.bench_outbox [--messages 1000 --chats 200 --groups 10]
                                                 [--notices]
 `--notices` queues typed notices instead of texts: each is rendered when it is sent (the
 recipient's language read then). Prints elapsed time, the minimum Telegram's limits allow,

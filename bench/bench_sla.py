@@ -1,6 +1,6 @@
 """SLA sweep cost per tick: it must grow with the tickets that are due, not with all tickets.
 
-Run: /work/venv/bin/python -m bench.bench_sla [--totals 10000,1000000] [--due 0,10,100]
+Run: python -m bench.bench_sla [--totals 10000,1000000] [--due 0,10,100]
 Prints milliseconds per tick (best of TRIALS ticks, each with fresh due tickets); no asserts
 (target: <= 100 ms with 1,000,000 tickets and 100 due).
 """

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 
 from bot.cli import SUBCOMMANDS
 from bot.config import ConfigError, describe_variables, load_settings
+from bot.ops.logs import setup_logging
+from bot.ops.preflight import database_problem, port_problem
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,20 +33,24 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     command = args.command or "run"
+    setup_logging(settings, tool=command in SUBCOMMANDS)
     if command in SUBCOMMANDS:
         return asyncio.run(SUBCOMMANDS[command][2](settings, args))
     if settings.sandbox:
         from bot.sandbox.run import run_sandbox
 
+        for problem in (database_problem(settings.sandbox_database_path,
+                                         "SANDBOX_DATABASE_PATH"),
+                        port_problem(settings.sandbox_host, settings.sandbox_port,
+                                     "SANDBOX_PORT")):
+            if problem:
+                print(problem, file=sys.stderr)
+                return 2
         return asyncio.run(run_sandbox(settings))
-    from bot.app import build_application
+    from bot.ops.runtime import run_bot
 
-    build_application(settings).run_polling(allowed_updates=None)
-    return 0
+    return run_bot(settings)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from telegram.ext import (
     ContextTypes,
 )
 
+from bot import metrics
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import CustomContext
@@ -84,6 +85,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
         .context_types(ContextTypes(context=CustomContext))
         .persistence(SQLitePersistence(db, update_interval=1.0))
         .rate_limiter(AIORateLimiter(max_retries=2))
+        .request(metrics.counting_request(256)).get_updates_request(metrics.counting_request(1))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

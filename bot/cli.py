@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.ops import commands as ops
 
 
 def _house_codes() -> str:
@@ -36,6 +37,19 @@ def _configure(parser: argparse.ArgumentParser) -> None:
                         help="the bot's @username for the link (default: $BOT_USERNAME)")
 
 
+def invite_argument_problem(args: argparse.Namespace) -> str | None:
+    """Mistakes the service would take silently (or word for a chat user)."""
+    if not args.bot_username:
+        return "give --bot-username or set BOT_USERNAME"
+    if args.days < 1:
+        return f"--days must be at least 1 (got {args.days}): the link would already be expired"
+    if args.role == "mayor" and args.house:
+        return "a mayor invite takes no --house (a mayor sees every house's requests)"
+    if args.role != "mayor" and not (args.house or "").strip():
+        return f"a {args.role} invite needs --house ({_house_codes()})"
+    return None
+
+
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.deps import Deps
     from bot.i18n import translator
@@ -46,8 +60,8 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.ui.errors import refused_text
     from storage.db import Database
 
-    if not args.bot_username:
-        print("error: give --bot-username or set BOT_USERNAME", file=sys.stderr)
+    if problem := invite_argument_problem(args):
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     area = (args.neighbourhoods or (f"city:{args.city}" if args.city else
                                     f"province:{args.province}"))
@@ -86,10 +100,15 @@ async def _import_places(settings: Settings, path: Path) -> int:
     try:
         await load_reference(db)
         count = await import_places(db, path)
+        if count == 0:
+            raise ImportError_(path, ["no rows: the file has only a header"])
     except ImportError_ as exc:
-        print(f"{exc.path}: nothing imported:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        if len(exc.problems) == 1:
+            print(f"{exc.path}: nothing imported: {exc.problems[0]}", file=sys.stderr)
+        else:
+            print(f"{exc.path}: nothing imported:", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
         return 1
     finally:
         await db.close()
@@ -100,6 +119,7 @@ async def _import_places(settings: Settings, path: Path) -> int:
 # name -> (help, configure the sub-parser, run); `python -m bot` adds one sub-command each.
 SubcommandRun = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], SubcommandRun]] = {
+    **ops.SUBCOMMANDS,
     "import-places": ("validate and import a places CSV (columns as data/places.csv); nothing "
                       "is imported if a row is bad", _configure_places, _run_places),
     "invite": ("create a one-time invite link for a mayor, staff member or supervisor",

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SUPPORTED_LOCALES = ("fa", "en")
+OFFICIAL_API_HOSTS = ("api.telegram.org", "tapi.bale.ai")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(Exception):
@@ -39,8 +42,7 @@ class Settings(BaseSettings):
     second_escalation_hours: int = Field(default=24, ge=1,
                                          description="Hours after breach for the 2nd escalation")
     sla_sweep_seconds: float = Field(default=60.0, gt=0, description="SLA sweep interval")
-    digest_time: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$",
-                             description="Daily digest time (local, HH:MM)")
+    digest_time: str = Field(default="08:00", description="Daily digest time (local, HH:MM)")
     admin_ids: Annotated[list[int], NoDecode] = Field(
         default=[], description="Comma-separated Telegram ids of admins")
     admin_chat_id: int | None = Field(default=None,
@@ -56,7 +58,24 @@ class Settings(BaseSettings):
     sandbox_port: int = Field(default=8080, ge=0, le=65535, description="Sandbox web page port")
     sandbox_database_path: Path = Field(default=Path("sandbox.sqlite3"),
                                         description="Sandbox database file (separate)")
-    log_level: str = Field(default="INFO", description="Logging level")
+    log_level: str = Field(default="INFO", description="Logging level (DEBUG, INFO, WARNING, "
+                           "ERROR, CRITICAL)")
+    webhook_url: str | None = Field(default=None, description="Public HTTPS URL Telegram posts "
+                                    "updates to; set = webhook mode instead of polling")
+    webhook_listen: str = Field(default="0.0.0.0", description="Address the webhook server "
+                                "listens on")
+    webhook_port: int = Field(default=8443, ge=1, le=65535,
+                              description="Port the webhook server listens on")
+    webhook_secret: SecretStr | None = Field(default=None, description="Secret Telegram sends "
+                                             "with each update (1-256 of A-Z a-z 0-9 _ -)")
+    metrics_port: int | None = Field(default=None, ge=1, le=65535,
+                                     description="Prometheus metrics port (empty = off)")
+    metrics_host: str = Field(default="127.0.0.1", description="Metrics endpoint address")
+    backup_dir: Path | None = Field(default=None, description="Folder for the daily automatic "
+                                    "backup (empty = off)")
+    backup_keep: int = Field(default=7, ge=1, le=3650,
+                             description="Daily backups kept in BACKUP_DIR")
+    backup_time: str = Field(default="03:30", description="Daily backup time (local, HH:MM)")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -71,6 +90,70 @@ class Settings(BaseSettings):
     @classmethod
     def _split_hours(cls, value: object) -> object:
         return cls._split_ids(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
+    @field_validator("digest_time", "backup_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            raise ValueError("must be a time of day HH:MM (00:00-23:59)")
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    @field_validator("webhook_url", "bot_api_base_file_url", "metrics_port", "backup_dir",
+                     "admin_chat_id", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError("must be an https:// URL")
+        return value
+
+    @field_validator("bot_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://\S+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _secret_token(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+                raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_https(self) -> Settings:
+        """Telegram's and Bale's servers post only to HTTPS; a self-hosted Bot API server
+        (any other BOT_API_BASE_URL) may post to plain http on a private network."""
+        official = any(host in self.bot_api_base_url for host in OFFICIAL_API_HOSTS)
+        if self.webhook_url and official and not self.webhook_url.startswith("https://"):
+            raise ValueError("WEBHOOK_URL: must be an https:// URL (Telegram posts only to "
+                             "HTTPS, on port 443, 80, 88 or 8443)")
+        return self
+
+    @model_validator(mode="after")
+    def _reminders_inside_window(self) -> Settings:
+        window = self.response_window_hours
+        for hours in self.reminder_hours:
+            if not 1 <= hours < window:
+                raise ValueError(f"REMINDER_HOURS: {hours} is outside 1..{window - 1} "
+                                 f"(hours before the {window}-hour RESPONSE_WINDOW_HOURS ends)")
+        return self
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -116,8 +199,11 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            name = str(err["loc"][0]).upper() if err["loc"] else "?"
-            lines.append(f"{name}: {err['msg']}")
+            message = str(err["msg"]).removeprefix("Value error, ")
+            if err["loc"]:
+                lines.append(f"{str(err['loc'][0]).upper()}: {message}")
+            else:  # a check across variables names them itself
+                lines.append(message)
         raise ConfigError("; ".join(lines)) from None
 
 

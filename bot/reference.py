@@ -6,7 +6,9 @@ number and nothing is imported.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 from pathlib import Path
 from typing import TypeVar
 
@@ -89,14 +91,13 @@ class RoutingRow(_Row):
 
 def read_rows(path: Path, model: type[R]) -> list[R]:
     """Parse and validate every row; raise ImportError_ listing every bad line."""
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise ImportError_(path, [f"cannot open: {exc.strerror}"]) from None
+    text = decode_csv(path)
     rows: list[R] = []
     problems: list[str] = []
-    with handle:
-        reader = csv.DictReader(handle)
+    with io.StringIO(text, newline="") as handle:
+        header = text.partition("\n")[0]
+        tabs = "\t" in header and "," not in header   # Excel's "Unicode text" is tab-separated
+        reader = csv.DictReader(handle, delimiter="\t" if tabs else ",")
         required = [name for name, f in model.model_fields.items() if f.is_required()]
         missing = [c for c in required if c not in (reader.fieldnames or [])]
         if missing:
@@ -111,6 +112,27 @@ def read_rows(path: Path, model: type[R]) -> list[R]:
     if problems:
         raise ImportError_(path, problems)
     return rows
+
+
+def decode_csv(path: Path) -> str:
+    """UTF-8 (with or without BOM) or UTF-16 with its BOM (what Excel's "Unicode text" saves);
+    anything else is refused in one line rather than read as mojibake."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ImportError_(path, [f"cannot open: {exc.strerror}"]) from None
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise ImportError_(path, ["not a text file in UTF-8 or UTF-16; save the CSV as "
+                                  "\"CSV UTF-8\""]) from None
+    if "\x00" in text:
+        raise ImportError_(path, ["not a CSV text file (it contains binary data)"])
+    return text
 
 
 def check_places(path: Path, rows: list[PlaceRow], province_codes: set[str]) -> None:

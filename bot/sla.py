@@ -11,6 +11,7 @@ from typing import Any
 
 from telegram.ext import Application
 
+from bot import metrics
 from bot.deps import Deps
 from bot.services.sla import housekeeping, run_digest, sweep
 from bot.weekly_chart import send_weekly_charts
@@ -20,8 +21,11 @@ __all__ = ["housekeeping", "register_jobs", "run_digest", "sweep"]
 log = logging.getLogger(__name__)
 
 
+_timed_sweep = metrics.timed_sweep(sweep)
+
+
 async def _sweep_job(context: Any) -> None:
-    await sweep(context.application.bot_data["deps"])
+    await _timed_sweep(context.application.bot_data["deps"])
 
 
 async def _digest_job(context: Any) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 JsonDict = dict[str, Any]
 
@@ -552,10 +552,17 @@ class Emulator:
         self._changed = _Pulse()
         self._closing = False
         self._runner: web.AppRunner | None = None
+        # Webhook delivery mode (setWebhook): updates are POSTed instead of polled.
+        self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_deliveries: list[tuple[int, int]] = []   # (update_id, HTTP status)
+        self.webhook_last_error: str | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
         table: dict[str, Handler] = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
             "deleteWebhook": self._delete_webhook,
+            "setWebhook": self._set_webhook,
             "getWebhookInfo": self._get_webhook_info,
             "sendMessage": self._send_message,
             "editMessageText": self._edit_message_text,
@@ -607,6 +614,7 @@ class Emulator:
         """Release pending long polls first so shutdown does not wait for their timeout."""
         self._closing = True
         self._updates_pulse.fire()
+        await self._stop_webhook()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -932,6 +940,9 @@ class Emulator:
 
     async def _get_updates(self, params: Params) -> list[JsonDict]:
         """Long polling: wakes as soon as an update is enqueued; a newer poll ends older ones."""
+        if self.webhook_url:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is "
+                                "active; use deleteWebhook to delete the webhook first")
         self._poll_generation += 1
         generation = self._poll_generation
         self._updates_pulse.fire()
@@ -962,14 +973,78 @@ class Emulator:
     async def _delete_webhook(self, params: Params) -> bool:
         if params.get_bool("drop_pending_updates"):
             self._updates.clear()
+        await self._stop_webhook()
+        self.webhook_url, self.webhook_secret = "", None
         return True
 
     async def _get_webhook_info(self, params: Params) -> JsonDict:
-        return {
-            "url": "",
+        info: JsonDict = {
+            "url": self.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
+        if self.webhook_last_error:
+            info["last_error_message"] = self.webhook_last_error
+        return info
+
+    async def _set_webhook(self, params: Params) -> bool:
+        """Webhook delivery mode. Unlike Telegram (HTTPS on 443/80/88/8443 only) any http(s)
+        URL is accepted, as a self-hosted Bot API server does, so tests stay on loopback."""
+        url = params.get_str("url") or ""
+        if not url:
+            return await self._delete_webhook(params)
+        if not re.match(r"https?://\S+$", url):
+            raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get_str("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise _bad("bad webhook: secret token contains unallowed characters")
+        if params.get_bool("drop_pending_updates"):
+            self._updates.clear()
+        allowed = params.get_json("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = {str(a) for a in allowed} or None
+        await self._stop_webhook()
+        self.webhook_url, self.webhook_secret = url, secret
+        self._poll_generation += 1          # ends a pending long poll
+        self._updates_pulse.fire()
+        self._webhook_task = asyncio.create_task(self._deliver(), name="emulator-webhook")
+        return True
+
+    async def _stop_webhook(self) -> None:
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    async def _deliver(self) -> None:
+        """One update at a time, in order, as Telegram does; a failed delivery is retried
+        (after a pause) until the bot answers 2xx."""
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret} \
+            if self.webhook_secret else {}
+        async with ClientSession(timeout=ClientTimeout(total=30)) as session:
+            while not self._closing:
+                pending = self._deliverable()
+                if not pending:
+                    await self._updates_pulse.current().wait()
+                    continue
+                update = copy.deepcopy(pending[0])
+                try:
+                    async with session.post(self.webhook_url, json=update,
+                                            headers=headers) as answer:
+                        status = answer.status
+                except (ClientError, TimeoutError) as exc:
+                    status, self.webhook_last_error = 0, f"Connection failed: {exc!r}"
+                self.webhook_deliveries.append((update["update_id"], status))
+                if 200 <= status < 300:
+                    self.webhook_last_error = None
+                    self._confirm(update["update_id"] + 1)
+                    continue
+                if status:
+                    self.webhook_last_error = f"Wrong response from the webhook: {status}"
+                await asyncio.sleep(0.5)
 
     async def _send_message(self, params: Params) -> JsonDict:
         self._chat_for(params)

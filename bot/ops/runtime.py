@@ -1,0 +1,144 @@
+"""`python -m bot` with a token: checks, the lock, then polling or the webhook server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from datetime import time as clock_time
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application, TypeHandler
+
+from bot import metrics
+from bot.config import Settings
+from bot.ops import backup
+from bot.ops.lock import DatabaseLock
+from bot.ops.preflight import (
+    StartError,
+    database_problem,
+    port_problem,
+    wait_for_bot_api,
+)
+
+log = logging.getLogger(__name__)
+
+App = Application[Any, Any, Any, Any, Any, Any]
+HEARTBEAT_SECONDS = 30.0
+
+
+def fail(line: str) -> int:
+    print(line, file=sys.stderr, flush=True)
+    return 2
+
+
+def run_bot(settings: Settings) -> int:
+    """Polling, or the webhook server when WEBHOOK_URL is set. Returns the exit code."""
+    if problem := database_problem(settings.database_path):
+        return fail(problem)
+    if settings.webhook_url and (problem := port_problem(
+            settings.webhook_listen, settings.webhook_port, "WEBHOOK_PORT")):
+        return fail(problem)
+    if settings.metrics_port and (problem := port_problem(
+            settings.metrics_host, settings.metrics_port, "METRICS_PORT")):
+        return fail(problem)
+    lock = DatabaseLock(settings.database_path)
+    if not lock.acquire():
+        return fail(f"DATABASE_PATH: another bot process is running on {settings.database_path} "
+                    f"(it holds {lock.path})")
+    try:
+        return _run_locked(settings, lock)
+    except StartError as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        lock.release()
+
+
+def _run_locked(settings: Settings, lock: DatabaseLock) -> int:
+    username = wait_for_bot_api(settings, alive=lock.beat)
+    log.info("Bot API reachable: @%s", username)
+    if settings.metrics_port:
+        metrics.serve(settings.metrics_host, settings.metrics_port, settings.database_path)
+    from bot.app import build_application
+
+    app = build_application(settings)
+    add_operations(app, settings, lock)
+    try:
+        if settings.webhook_url:
+            run_webhook(app, settings)
+        else:
+            log.info("polling the Bot API for updates")
+            app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        return fail("BOT_TOKEN: rejected by the Bot API (check it with @BotFather)")
+    except NetworkError as exc:
+        print(f"Bot API unreachable while starting ({type(exc).__name__}); "
+              "the service manager may start the bot again", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_webhook(app: App, settings: Settings) -> None:
+    """PTB's webhook server (tornado); Telegram posts to WEBHOOK_URL, a proxy or Telegram
+    itself reaches WEBHOOK_LISTEN:WEBHOOK_PORT at the URL's path."""
+    assert settings.webhook_url is not None
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    log.info("webhook mode: updates arrive at %s (listening on %s:%d)%s", settings.webhook_url,
+             settings.webhook_listen, settings.webhook_port,
+             "" if secret else "; no WEBHOOK_SECRET: anyone who knows the URL can post")
+    app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
+                    url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+                    webhook_url=settings.webhook_url, secret_token=secret,
+                    allowed_updates=Update.ALL_TYPES)
+
+
+def add_operations(app: App, settings: Settings, lock: DatabaseLock | None) -> None:
+    """Count updates, beat the heartbeat, take the daily backup (all on the JobQueue)."""
+    app.add_handler(TypeHandler(Update, _count_update, block=False), group=-1000)
+    queue = app.job_queue
+    assert queue is not None
+    if lock is not None:
+        app.bot_data["ops_lock"] = lock
+        queue.run_repeating(_heartbeat, interval=HEARTBEAT_SECONDS, first=0.1,
+                            name="heartbeat")
+    if settings.backup_dir is not None:
+        hour, minute = (int(x) for x in settings.backup_time.split(":"))
+        queue.run_daily(_backup_job, time=clock_time(hour, minute, tzinfo=settings.tz),
+                        name="backup")
+
+
+async def _count_update(update: object, context: Any) -> None:
+    metrics.update_handled()
+
+
+async def _heartbeat(context: Any) -> None:
+    """Alive = the event loop runs jobs, the database answers and updates are being fetched
+    (or the webhook server runs). Telegram being unreachable does not stop the beat."""
+    app = context.application
+    deps = app.bot_data["deps"]
+    try:
+        async with deps.db.read() as conn:
+            await conn.execute("SELECT 1")
+    except Exception:
+        log.warning("heartbeat: the database does not answer", exc_info=True)
+        return
+    if app.updater is not None and not app.updater.running:
+        return
+    app.bot_data["ops_lock"].beat()
+
+
+async def _backup_job(context: Any) -> None:
+    settings: Settings = context.application.bot_data["deps"].settings
+    assert settings.backup_dir is not None
+    try:
+        made = await asyncio.to_thread(backup.daily_backup, settings.database_path,
+                                       settings.backup_dir, settings.backup_keep)
+    except (backup.BackupError, OSError) as exc:
+        log.error("daily backup failed: %s", exc)
+        return
+    log.info("daily backup written: %s", made)
