@@ -161,7 +161,12 @@ def p95(samples: list[float]) -> float:
 
 async def measured(label: str, work: Callable[[], Awaitable[str]], probe: QueueProbe,
                    idle_p95: float, runs: int = 1) -> None:
-    """`work` `runs` times in a row while /queue runs every 100 ms; one line of numbers."""
+    """`work` `runs` times in a row while /queue runs every 100 ms; one line of numbers. The
+    machine is shared, so /queue is also timed idle for 5 s right before: the ratio is
+    against that (same minute, same neighbours), and against the run's first idle p95."""
+    probe.start()
+    await asyncio.sleep(5)
+    local_idle = p95(await probe.stop())
     meter = Meter()
     await meter.start()
     probe.start()
@@ -174,13 +179,15 @@ async def measured(label: str, work: Callable[[], Awaitable[str]], probe: QueueP
     samples = await probe.stop()
     await meter.stop()
     busy = p95(samples)
-    ratio = busy / idle_p95 if idle_p95 else float("nan")
+    ratio = busy / local_idle if local_idle else float("nan")
+    first = busy / idle_p95 if idle_p95 else float("nan")
     wall = (f"{walls[0]:6.2f} s" if runs == 1 else
             f"{statistics.median(walls):6.2f} s (median of {runs}, max {max(walls):.2f})")
     print(f"{label}\n    wall {wall}   peak RSS {meter.peak_rss / MIB:6.1f} MiB "
           f"(≤{TARGET_RSS_MIB})   stall {meter.worst_stall * 1000:6.1f} ms (≤{TARGET_STALL_MS})"
-          f"   /queue p95 {busy:6.2f} ms = {ratio:4.2f}× idle (≤{TARGET_RATIO}, "
-          f"n={len(samples)})")
+          f"\n    /queue p95 {busy:6.2f} ms = {ratio:4.2f}× idle just before ({local_idle:.2f} ms;"
+          f" target ≤{TARGET_RATIO}×), {first:4.2f}× the first idle; n={len(samples)}; "
+          f"load {os.getloadavg()[0]:.2f}")
     if detail:
         print(f"    {detail}")
 
