@@ -52,6 +52,7 @@ class Draft:
     lat: float | None = None
     lon: float | None = None
     attachments: list[AttachmentIn] = field(default_factory=list)
+    filed_by: Actor | None = None     # someone filing for the resident (a field visit)
 
 
 async def _unique_code(conn: aiosqlite.Connection) -> str:
@@ -64,12 +65,14 @@ async def _unique_code(conn: aiosqlite.Connection) -> str:
 
 async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
                       then: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None,
-                      ) -> tuple[Ticket, bool]:
+                      after: Callable[[aiosqlite.Connection, Ticket], Awaitable[None]]
+                      | None = None) -> tuple[Ticket, bool]:
     """Create the ticket, its first event, its deadline and the staff notifications at once.
 
     `idem_key` (e.g. the resident's draft id) makes a double press on "confirm" return the
     ticket already filed instead of a second one. Returns (ticket, created). `then` runs in
-    the same transaction (the resident's form is deleted with the filing).
+    the same transaction (the resident's form is deleted with the filing); `after` too, with
+    the new ticket (a field visit records whom it was filed for).
     """
     now = deps.clock.now()
     settings = deps.settings
@@ -87,8 +90,9 @@ async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
             category_id=draft.category_id, house_id=house_id, text=draft.text,
             phone=draft.phone, lat=draft.lat, lon=draft.lon, now=now, due_at=due,
             sla_next_at=sla.next_check(due, settings.reminder_hours, now))
+        actor = draft.filed_by or Actor(draft.resident_id, "resident")
         event_id = await repo.add_event(conn, ticket_id=ticket.id, at=now,
-                                        actor_id=draft.resident_id, actor_role="resident",
+                                        actor_id=actor.id, actor_role=actor.role,
                                         action=Action.FILE, public=True, body=draft.text)
         for item in draft.attachments:
             await repo.add_attachment(conn, ticket_id=ticket.id, event_id=event_id,
@@ -97,6 +101,8 @@ async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
                                       now=now)
         await repo.remember_filed(conn, idem_key, ticket.id)
         await announce(conn, deps, ticket, reason="new")
+        if after is not None:
+            await after(conn, ticket)
     return ticket, True
 
 

@@ -19,6 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMa
 from bot.domain.notices import ARGS_KEY, PAYLOAD_KEY, NoticeKind, parse_when
 from bot.domain.tickets import CloseReason, Kind, Status
 from bot.i18n import N_, Translator, translator
+from bot.services import visits as visits_svc
 from bot.services.notify import Name, Ref, ReferenceNames, send_context
 from bot.ui.buttons import NoticeAction, NoticeButton, Rate, RateAction, RateButton
 from bot.ui.jalali import TEHRAN, format_date, format_datetime, format_duration
@@ -285,6 +286,18 @@ RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
 }
 
 
+# Notices meant for a ticket's resident (the others go to staff, mayors and groups).
+FOR_THE_RESIDENT = frozenset({
+    NoticeKind.TAKEN, NoticeKind.ANSWER, NoticeKind.QUESTION, NoticeKind.MOVED,
+    NoticeKind.CLOSED, NoticeKind.REOPENED, NoticeKind.UPDATE, NoticeKind.SLA_RESIDENT_LATE,
+})
+
+
+def proxy_prefix(tr: Translator, name: str) -> str:
+    """Above a message meant for a resident that goes to whoever filed it for them."""
+    return tr._("📌 For the resident: {name}").format(name=name)
+
+
 def is_notice(payload: dict[str, Any]) -> bool:
     return PAYLOAD_KEY in payload
 
@@ -311,5 +324,13 @@ class NoticeRenderer:
         wanted = [(ref, int(args[key])) for key, ref in REFERENCES.items()
                   if args.get(key) is not None]
         ctx = await send_context(db, self.names, chat_id, wanted, self.default_locale)
-        return render(notice, translator(ctx.locale), ticket_id, args, ctx.names,
-                      self.timezone)
+        tr = translator(ctx.locale)
+        rendered = render(notice, tr, ticket_id, args, ctx.names, self.timezone)
+        if notice in FOR_THE_RESIDENT and ticket_id is not None:
+            # A request filed at a field visit and not claimed yet: its resident's messages
+            # go to whoever filed it, marked, to pass on by phone or in person.
+            name = await visits_svc.proxy_name(db, ticket_id, chat_id)
+            if name is not None:
+                return Rendered(f"{proxy_prefix(tr, name)}\n\n{rendered.text}",
+                                rendered.reply_markup)
+        return rendered
