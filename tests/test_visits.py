@@ -180,6 +180,18 @@ async def test_channel_is_visible_on_card_stats_and_export(h: Harness) -> None:
     column = rows[0].index("بازدید میدانی")
     assert rows[1][0] == code and rows[1][column] == TITLE
 
+    # A question for the resident reaches the filer (visit ended or not); the filer's
+    # Telegram reply is the resident's answer on the ticket.
+    await h.send(MAYOR, "/visit end")
+    await h.send(STAFF, f"/ask {code} از چه زمانی خراب است؟")
+    await h.settle()
+    question = h.last(MAYOR)
+    assert question["text"].startswith("📌 برای ساکن: زهرا موسوی")
+    await h.send(MAYOR, "از هفته پیش", reply_to=question["message_id"])
+    await h.settle()
+    assert "از هفته پیش" in texts(h.messages(STAFF))
+    assert (await ticket(h, code)).status.value == "in_progress"
+
 
 async def test_scope_roles_phone_check_and_restart(h: Harness) -> None:
     await team(h)
