@@ -134,6 +134,8 @@ async def test_visit_files_three_requests_with_receipts_and_they_are_claimed(h: 
     assert "۲ بار دیگر" in texts(await h.send(resident, "0000"))
     assert f"درخواست {code_a} اکنون به نام شماست" in texts(await h.send(resident, "۶۷۸۹"))
     assert (await ticket(h, code_a)).resident_id == resident
+    await h.settle()
+    assert f"علی رضایی اکنون درخواست {code_a} را در تلگرام پیگیری می‌کند" in h.last(MAYOR)["text"]
     before = len(h.messages(MAYOR))
     await h.send(STAFF, f"/reply {code_a} کارشناس امروز ساعت ۵ می‌آید")
     await h.settle()

@@ -18,6 +18,7 @@ from bot.deps import Deps
 from bot.domain import visits as rules
 from bot.domain.forms import FormFile
 from bot.domain.models import Category, House, Neighbourhood, Role, Ticket
+from bot.domain.notices import Notice, NoticeKind
 from bot.domain.text import normalize_tracking_code
 from bot.domain.tickets import Kind
 from bot.domain.visits import Visit, VisitDraft, VisitRequest
@@ -392,6 +393,10 @@ async def _take_over(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket,
     await tickets_repo.add_event(conn, ticket_id=ticket.id, at=now, actor_id=person_id,
                                  actor_role="resident", action="claim", public=True,
                                  details={"visit": request.visit_id, "how": how})
+    if request.filer_id != person_id:
+        await deps.outbox.notify(conn, Notice(
+            NoticeKind.CLAIMED, request.filer_id, f"claimed:{ticket.id}", "claimed", ticket.id,
+            {"code": ticket.code, "name": request.name}))
     fresh = await tickets_repo.get(conn, ticket.id)
     claimed = await repo.request(conn, ticket.id)
     assert fresh is not None and claimed is not None

@@ -267,6 +267,11 @@ def _resident_late(v: View) -> Rendered:
                          "up.").format(code=v["code"], hours=tr.digits(v["hours"])))
 
 
+def _claimed(v: View) -> Rendered:
+    return Rendered(v.tr._("🔗 {name} now follows request {code} in Telegram; its messages "
+                           "go to them from now on.").format(name=v["name"], code=v["code"]))
+
+
 RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
     NoticeKind.NEW_TICKET: _announce,
     NoticeKind.IN_YOUR_QUEUE: _announce,
@@ -283,6 +288,7 @@ RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
     NoticeKind.SLA_ESCALATION: _sla_escalation,
     NoticeKind.SLA_RESIDENT_LATE: _resident_late,
     NoticeKind.DIGEST: _digest,
+    NoticeKind.CLAIMED: _claimed,
 }
 
 
