@@ -87,17 +87,19 @@ async def show_state(update: Update, context: CustomContext, state: svc.State) -
         await say(update, context, ui.ready_text(tr, state, _tz(context)),
                   ui.ready_keyboard(tr))
     else:
-        await ask_person_step(update, context, step)
+        await ask_person_step(update, context, state)
 
 
-async def ask_person_step(update: Update, context: CustomContext, step: str) -> None:
-    tr = context.tr
+async def ask_person_step(update: Update, context: CustomContext, state: svc.State) -> None:
+    """Where a request for a person was left (after /visit, or a restart)."""
+    tr, draft = context.tr, state.visit.draft
     prompts = {steps.NAME: (ui.name_text(tr), None),
                steps.PHONE: (ui.phone_text(tr), ui.phone_keyboard(tr)),
-               steps.KIND: (ui.kind_text(tr), ui.kind_keyboard(tr))}
-    text, markup = prompts.get(step, (ui.added_text(tr), None))
-    if step == steps.CATEGORY:
-        text = ui.category_text(tr)
+               steps.KIND: (ui.kind_text(tr), ui.kind_keyboard(tr)),
+               steps.CATEGORY: (ui.category_text(tr),
+                                ui.category_keyboard(tr, state.categories))}
+    text, markup = prompts.get(state.visit.step, (ui.added_text(tr), ui.describe_keyboard(
+        tr, draft.id) if draft is not None else None))
     await say(update, context, text, markup)
 
 
@@ -284,6 +286,10 @@ async def route(update: Update, context: CustomContext) -> None:
     try:
         if text and state.visit.step in steps.TYPED_STEPS:
             await _typed(update, context, state.visit.step, text)
+        elif text and state.visit.step in steps.BUTTON_STEPS:
+            await say(update, context, context.tr._(
+                "Please answer with the buttons above, or end the visit with /visit end."))
+            await show_state(update, context, state)
         elif not await _other(update, context, state):
             return
     except Refused as exc:

@@ -30,6 +30,7 @@ CATEGORY = "category"
 DESCRIBE = "describe"    # text or voice, photos, a location; then «file»
 PERSON_STEPS = frozenset({NAME, PHONE, KIND, CATEGORY, DESCRIBE})   # a draft is written
 TYPED_STEPS = frozenset({TITLE, WHEN, NAME, PHONE, DESCRIBE})   # steps that read messages
+BUTTON_STEPS = frozenset({PLACE, KIND, CATEGORY})               # steps answered by buttons
 
 MAX_TRIES = 3
 LOCK = timedelta(days=1)

@@ -8,7 +8,7 @@ visit (its step and the request being written) with the step's other rows.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -105,13 +105,16 @@ class State:
     options: list[Neighbourhood]       # to choose from, at the place step
     filed: int = 0                     # requests filed so far
     resumed: bool = False
+    categories: list[Category] = field(default_factory=list)   # at the category step
 
 
 async def _state(conn: aiosqlite.Connection, visit: Visit, options: list[Neighbourhood] | None
                  = None, resumed: bool = False) -> State:
     n = await places.neighbourhood(conn, visit.neighbourhood_id) \
         if visit.neighbourhood_id is not None else None
-    return State(visit, n, options or [], len(await repo.requests_of(conn, visit.id)), resumed)
+    categories = await places.categories(conn) if visit.step == rules.CATEGORY else []
+    return State(visit, n, options or [], len(await repo.requests_of(conn, visit.id)), resumed,
+                 categories)
 
 
 async def _options(conn: aiosqlite.Connection, area: set[int]) -> list[Neighbourhood]:

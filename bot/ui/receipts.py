@@ -92,10 +92,14 @@ class _Page:
 
 
 def _qr(link: str, size: int) -> Image.Image:
+    """The QR code at a whole number of pixels per module (at most `size` wide), with its
+    quiet zone, so that every camera and decoder reads it."""
+    code = segno.make(link, error="m")
+    modules = code.symbol_size(scale=1, border=4)[0]
     buffer = io.BytesIO()
-    segno.make(link, error="m").save(buffer, kind="png", scale=10, border=4)
+    code.save(buffer, kind="png", scale=max(1, size // modules), border=4)
     buffer.seek(0)
-    return Image.open(buffer).convert("RGB").resize((size, size), Image.Resampling.NEAREST)
+    return Image.open(buffer).convert("RGB")
 
 
 def receipt_image(tr: Translator, receipt: Receipt, bot_username: str, tz: str = TEHRAN
@@ -126,10 +130,9 @@ def receipt_image(tr: Translator, receipt: Receipt, bot_username: str, tz: str =
         page.text(tr._("Phone: {phone}").format(phone=tr.digits(masked(request.phone))), 28,
                   gap=2)
     page.y += 16
-    side = 330
-    page.image.paste(_qr(claim_link(bot_username, ticket.code), side),
-                     ((WIDTH - side) // 2, page.y))
-    page.y += side + 12
+    qr = _qr(claim_link(bot_username, ticket.code), 360)
+    page.image.paste(qr, ((WIDTH - qr.width) // 2, page.y))
+    page.y += qr.height + 4
     page.text(tr._("Scan it with the phone's camera to follow this request in Telegram."),
               24, color=MUTED, center=True, gap=2)
     page.text(f"t.me/{bot_username}", 24, color=MUTED, center=True, rtl=False, gap=10)
