@@ -457,7 +457,7 @@ def test_field_visit_and_claim_in_a_real_browser(server: ServerThread,
     page = SandboxPage(driver, server.url)
     page.open()
     page.switch_to("mayor")
-    after = page.send_text("/visit")
+    after = page.command("visit")                    # in the mayor's command menu
     page.wait_for_bot("عنوان کوتاهی", after)
     after = page.send_text("نشست صمیمی مسجد جامع")
     page.press("همین حالا", page.wait_for_bot("همین حالا", after))
