@@ -43,6 +43,8 @@ ARGS: dict[NoticeKind, dict[str, Any]] = {
                         "oldest_overdue": ["ABC123"], "soonest_due": ["DEF456"],
                         "oldest_open": ["ABC123", "DEF456"]},
     NoticeKind.CLAIMED: {"code": "ABC123", "name": "Ali Rezaei"},
+    NoticeKind.URGENCY: {"code": "ABC123", "due": PLACE["due"], "urgent": True,
+                         "rate": False},
 }
 
 

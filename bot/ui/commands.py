@@ -29,6 +29,8 @@ MAYOR_COMMANDS: list[tuple[str, str]] = [
     ("files", N_("Files and location of a request")),
     ("visit", N_("Field visit: file requests for residents")),
     ("handover", N_("One-time link that hands a visit request over")),
+    ("urgent", N_("Mark a request urgent (shorter deadline)")),
+    ("noturgent", N_("Mark a request not urgent")),
 ]
 
 STAFF_COMMANDS: list[tuple[str, str]] = [

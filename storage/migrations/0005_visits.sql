@@ -1,5 +1,5 @@
 -- Field visits (issue 17): a mayor or house staff member files requests for residents who are
--- not on Telegram, at a meeting. Numbered 0008 when merged after 0004-0007 of other branches.
+-- not on Telegram, at a meeting. (0005 on the w-visits branch; 0008 once 0005-0007 land.)
 
 -- A visit; the open one (ended_at NULL, one per filer) also holds the filer's form: `step` and
 -- the request being written (`draft`, JSON of bot.domain.visits.VisitDraft), so a restart
