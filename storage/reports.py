@@ -9,7 +9,7 @@ them in a file straight away (`bot.report_worker`, in a process of its own).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,7 +51,9 @@ def _figures_sql(where: str) -> str:
         sum(t.first_response_at IS NOT NULL OR ({_LATE})),
         sum(t.first_response_at IS NOT NULL AND t.first_response_at <= t.due_at),
         total(t.rating), count(t.rating),
-        sum(t.reopen_count > 0)
+        sum(t.reopen_count > 0),
+        sum(t.first_response_at IS NOT NULL AND t.sla_clock = 'office'),
+        sum(EXISTS (SELECT 1 FROM visit_requests r WHERE r.ticket_id = t.id))
         FROM tickets t WHERE {where}
         GROUP BY t.house_id, t.neighbourhood_id"""
 
@@ -85,12 +87,13 @@ async def area_figures(conn: aiosqlite.Connection, areas: list[Area], start: dat
         values = [int(v or 0) for v in r]
         house_id, n_id, received, answered, open_, overdue = values[:6]
         outcomes = values[6:6 + len(OUTCOMES) + 1]
-        judged, in_time, rating_sum, rating_count, reopened = values[7 + len(OUTCOMES):]
+        (judged, in_time, rating_sum, rating_count, reopened, office,
+         visits) = values[7 + len(OUTCOMES):]
         closed = {reason: n for reason, n in zip((*OUTCOMES, ""), outcomes, strict=True) if n}
         out[(house_id, n_id)] = Figures(
             received=received, answered=answered, open=open_, overdue=overdue, closed=closed,
             judged=judged, in_time=in_time, rating_sum=rating_sum, rating_count=rating_count,
-            reopened=reopened)
+            reopened=reopened, office_answered=office, from_visits=visits)
     return out
 
 
@@ -113,6 +116,19 @@ async def median_first_response(conn: aiosqlite.Connection, areas: list[Area], s
         GROUP BY h, n""", params)
     return {(None if r[0] is None else int(r[0]), None if r[1] is None else int(r[1])):
             float(r[2]) for r in rows}
+
+
+async def first_responses(conn: aiosqlite.Connection, areas: list[Area], start: datetime,
+                          end: datetime, chunk: int = EXPORT_CHUNK
+                          ) -> AsyncIterator[list[tuple[int, int, str, str, str]]]:
+    """(house, neighbourhood, clock, window start, first answer) of the answered requests, in
+    chunks: office-time windows are measured by the working calendar, which SQL cannot do."""
+    where, params = _period(areas, start, end)
+    async with conn.execute(f"""SELECT t.house_id, t.neighbourhood_id, t.sla_clock,
+            t.window_started_at, t.first_response_at FROM tickets t
+            WHERE {where} AND t.first_response_at IS NOT NULL""", params) as cursor:
+        while rows := await cursor.fetchmany(chunk):
+            yield [(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -157,11 +173,12 @@ async def names(conn: aiosqlite.Connection, table: str, ids: set[int]) -> dict[i
 EXPORT_SQL = """SELECT t.code, t.kind, t.status, t.close_reason, t.created_at,
     t.first_response_at, t.closed_at, t.due_at, t.rating, t.rating_comment, t.lat, t.lon,
     t.text, t.phone, t.house_id, t.neighbourhood_id, {urgency} AS urgency,
-    h.code AS h_code, h.name_fa AS h_fa, h.name_en AS h_en,
+    h.code AS h_code, h.name_fa AS h_fa, h.name_en AS h_en, v.title AS visit,
     n.code AS n_code, n.name_fa AS n_fa, n.name_en AS n_en,
     c.name_fa AS c_fa, c.name_en AS c_en
     FROM tickets t JOIN neighbourhoods n ON n.id = t.neighbourhood_id
     JOIN houses h ON h.id = t.house_id JOIN categories c ON c.id = t.category_id
+    LEFT JOIN visit_requests r ON r.ticket_id = t.id LEFT JOIN visits v ON v.id = r.visit_id
     WHERE {where} ORDER BY t.created_at, t.id"""
 
 

@@ -185,8 +185,9 @@ async def test_every_stats_figure(h: Harness) -> None:
     assert report.total.received == 9 and report.total.median_first_response_s == 4 * 3600
     text = stats_text(FA, report)
     assert "خانه بهزیستی · همه محله‌ها" in text and "خانه بهزیستی · قائمیه" in text
-    assert "دریافت ۷ · پاسخ ۳ · بسته ۴ · باز ۳ · دیرکرده ۱" in text
-    assert "بسته‌شده‌ها: حل شد ۲ · انجام‌شدنی نیست ۱ · پس گرفته شد ۱" in text
+    assert "دریافت ۷ · پاسخ ۳ · بسته ۴ · باز ۳ · گذشته از مهلت ۱" in text
+    assert (f"بسته‌شده‌ها: {FA._('resolved')} ۲ · {FA._('not possible')} ۱ · "
+            f"{FA._('withdrawn')} ۱") in text
     assert "در مهلت ۵۰٪ · میانه اولین پاسخ ۴ ساعت · رضایت ۴٫۰ از ۵ (۲ نظر) · بازگشایی ۱۴٪" \
         in text
     assert "میانه اولین پاسخ ۳ ساعت و ۳۰ دقیقه" in text
@@ -305,7 +306,7 @@ async def test_export_xlsx(h: Harness, tmp_path: Path) -> None:
     path.write_bytes(data)
     sheet = load_workbook(path).active
     assert sheet.sheet_view.rightToLeft and sheet.freeze_panes == "A2"
-    assert sheet.column_dimensions["X"].width == 60                     # the text
+    assert sheet.column_dimensions["Y"].width == 60                     # the text
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][0] == "کد" and values[1][0] == ticket.code and values[1][-2] == "09123333333"
     assert values[1][10] and "آذر" in values[1][10]

@@ -7,7 +7,10 @@ now, for those requests):
   share is over the requests that can be judged: answered ones and open ones already past
   their deadline without an answer (a request closed without an answer, e.g. withdrawn, and
   one still within its window are not judged);
-- first-response time: first answer minus the start of its window; the median is SQL's;
+- first-response time: first answer minus the start of its window, on the ticket's own clock
+  (office time for an office-time window); the median is SQL's when every answered request in
+  scope ran on the wall clock, else computed from the streamed (start, answer) pairs;
+- from field visits: filed at a field visit (`visit_requests`);
 - reopened: reopened at least once.
 """
 
@@ -45,6 +48,8 @@ class Figures:
     rating_count: int = 0
     reopened: int = 0
     median_first_response_s: float | None = None
+    office_answered: int = 0        # answered on an office-time window (median from Python)
+    from_visits: int = 0            # filed at field visits
 
     @property
     def closed_total(self) -> int:
@@ -75,6 +80,8 @@ class Figures:
         self.rating_sum += other.rating_sum
         self.rating_count += other.rating_count
         self.reopened += other.reopened
+        self.office_answered += other.office_answered
+        self.from_visits += other.from_visits
 
 
 @dataclass

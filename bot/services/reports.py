@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -84,7 +85,10 @@ async def stats(deps: Deps, scope: Scope, text: str = "", *, weekly: bool = True
     areas = scope.areas
     async with deps.db.report() as conn:
         per_area = await repo.area_figures(conn, areas, period.start, period.end, now)
-        medians = await repo.median_first_response(conn, areas, period.start, period.end)
+        if any(f.office_answered for f in per_area.values()):
+            medians = await _medians_on_own_clock(conn, deps, areas, period)
+        else:
+            medians = await repo.median_first_response(conn, areas, period.start, period.end)
         series = await _weekly(conn, deps, areas, now) if weekly else None
         house_names = await repo.names(conn, "houses", {h for h, _ in per_area})
         area_names = await repo.names(conn, "neighbourhoods", {n for _, n in per_area})
@@ -103,6 +107,20 @@ async def stats(deps: Deps, scope: Scope, text: str = "", *, weekly: bool = True
         house.figures.add(figures)
         total.add(figures)
     return StatsReport(period, list(houses.values()), total, series)
+
+
+async def _medians_on_own_clock(conn: Any, deps: Deps, areas: list[Area], period: Period
+                                ) -> dict[tuple[int | None, int | None], float]:
+    """Medians when some windows run on office time: each answer measured on its own clock
+    (the working calendar), one float per answered request, at the three levels."""
+    values: dict[tuple[int | None, int | None], list[float]] = {}
+    async for chunk in repo.first_responses(conn, areas, period.start, period.end):
+        for house, n, clock, start, first in chunk:
+            seconds = deps.span(clock).between(datetime.fromisoformat(start),
+                                               datetime.fromisoformat(first)).total_seconds()
+            for key in ((house, n), (house, None), (None, None)):
+                values.setdefault(key, []).append(seconds)
+    return {key: statistics.median(found) for key, found in values.items()}
 
 
 def _name(names: dict[int, Name], key: int) -> Name:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.domain.models import Ticket
 from bot.domain.tickets import Action, CloseReason
+from bot.domain.workcal import WorkCalendar
 from bot.i18n import N_, Translator
 from bot.services.staff import CardView, EventView, ListItem
 from bot.ui.jalali import format_datetime
@@ -20,6 +21,8 @@ ACTION_LABEL: dict[str, str] = {
     Action.ROUTE: N_("re-routed"), Action.CLOSE: N_("closed"),
     Action.WITHDRAW: N_("withdrawn"), Action.REOPEN: N_("reopened"),
     Action.RATE: N_("rated"), Action.SLA: N_("deadline"),
+    "claim": N_("claimed by the resident"),
+    Action.RATE: N_("rated"), Action.SLA: N_("deadline"), Action.URGENCY: N_("urgency"),
 }
 
 ROLE_LABEL: dict[str, str] = {
@@ -43,12 +46,18 @@ def card_text(tr: Translator, view: CardView, tz: str) -> str:
         tr._("House: {house}").format(house=localized(tr, view.house.name_fa,
                                                       view.house.name_en)),
         tr._("Filed: {when}").format(when=format_datetime(ticket.created_at, tr.locale, tz)),
-        tr._("Deadline: {state}").format(state=sla_badge(tr, ticket, view.now)),
+        tr._("Deadline: {state}").format(state=sla_badge(tr, ticket, view.now,
+                                                         view.calendar)),
     ]
+    if ticket.urgent:
+        lines.insert(1, tr._("🚨 Urgent: {reason}").format(reason=ticket.urgent_reason or ""))
     if view.assignee_name is not None:
         lines.append(tr._("Taken by: {name}").format(name=view.assignee_name))
     if view.duplicate_code:
         lines.append(tr._("Duplicate of: {code}").format(code=view.duplicate_code))
+    if view.visit is not None:
+        lines.append(tr._("🤝 Field visit: {title} · for {name}").format(
+            title=view.visit[0], name=view.visit[1]))
     if view.unreachable:
         lines.append(tr._("⚠️ The resident has blocked the bot: messages to them are not "
                           "delivered. Reach them another way."))
@@ -85,13 +94,16 @@ def event_line(tr: Translator, view: EventView, tz: str) -> str:
     return line
 
 
-def list_line(tr: Translator, item: ListItem, now: datetime) -> str:
-    """A ticket in a queue or search result: code, status, neighbourhood, deadline, text."""
+def list_line(tr: Translator, item: ListItem, now: datetime,
+              calendar: WorkCalendar | None = None) -> str:
+    """A ticket in a queue or search result: code, status, neighbourhood, deadline, text
+    (🚨 first for an urgent request)."""
     ticket: Ticket = item.ticket
     n = item.neighbourhood
     name = localized(tr, n.name_fa, n.name_en) if n else "?"
     short = ticket.text if len(ticket.text) <= 40 else ticket.text[:40] + "…"
-    return (f"{ticket.code} · {status_label(tr, ticket.status)} · {name} · "
-            f"{sla_badge(tr, ticket, now)}\n   {short}")
+    flag = "🚨 " if ticket.urgent and ticket.is_open else ""
+    return (f"{flag}{ticket.code} · {status_label(tr, ticket.status)} · {name} · "
+            f"{sla_badge(tr, ticket, now, calendar)}\n   {short}")
 
 

@@ -45,7 +45,8 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     (N_("closed"), 26), (N_("closed (Jalali)"), 24),
     (N_("deadline"), 26), (N_("deadline (Jalali)"), 24),
     (N_("answered in time"), 10), (N_("rating"), 6), (N_("rating comment"), 30),
-    (N_("latitude"), 10), (N_("longitude"), 10), (N_("phone"), 14), (N_("text"), 60),
+    (N_("latitude"), 10), (N_("longitude"), 10), (N_("field visit"), 16), (N_("phone"), 14),
+    (N_("text"), 60),
 )
 
 # Plain words (no emoji: a spreadsheet is sorted and filtered by these).
@@ -124,6 +125,7 @@ class RowFormatter:
             r["rating_comment"] or "",
             "" if r["lat"] is None else f"{float(r['lat']):.6f}",
             "" if r["lon"] is None else f"{float(r['lon']):.6f}",
+            r["visit"] or "",
             phone,
             r["text"],
         ]

@@ -65,6 +65,8 @@ def figure_lines(tr: Translator, f: Figures) -> list[str]:
                   "· overdue {overdue}").format(
         received=d(f.received), answered=d(f.answered), closed=d(f.closed_total),
         open=d(f.open), overdue=d(f.overdue))]
+    if f.from_visits:
+        lines[0] += tr._(", from field visits {n}").format(n=d(f.from_visits))
     if f.closed_total:
         items = [f"{tr._(OUTCOME_WORD[r])} {d(f.closed[r])}"
                  for r in (*OUTCOMES, "") if f.closed.get(r)]
