@@ -40,6 +40,7 @@ from handlers import (
     errors,
     fallback,
     mayor,
+    reports,
     resident_conversation,
     resident_track,
     staff,
@@ -63,6 +64,7 @@ def feature_handlers(settings: Settings) -> Handlers:
     # link must come before the resident conversation's /start entry (so must the field
     # visit's /start c_… and /start h_… claim links).
     return [*visit.HANDLERS, *admin.HANDLERS, *mayor.HANDLERS, *staff.HANDLERS,
+            *reports.HANDLERS,
             *resident_conversation.handlers(settings), *resident_track.HANDLERS, *start.HANDLERS]
 
 

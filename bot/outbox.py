@@ -32,6 +32,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,7 +50,7 @@ from bot.clock import Clock
 from bot.domain.models import OutboxMessage
 from bot.domain.notices import HELD_KEY, PAYLOAD_KEY, RESIDENT_NOTICES, NoticeKind
 from bot.domain.workcal import QuietHours
-from bot.outbox_queue import MARKUP, MARKUP_KIND, TEXT, OutboxQueue
+from bot.outbox_queue import MARKUP, MARKUP_KIND, PHOTO, TEXT, OutboxQueue
 from bot.ui.notices import NoticeRenderer, is_notice
 from storage import outbox as repo
 from storage import people
@@ -368,6 +369,8 @@ class Outbox(OutboxQueue):
     async def _send(self, bot: Bot, message: OutboxMessage, text: str,
                     markup: ReplyMarkup | None, parts_sent: int, *, silent: bool = False
                     ) -> int:
+        if message.payload.get(PHOTO):
+            return await self._send_photo(bot, message, str(message.payload[PHOTO]), text)
         parts = split_text(text)
         sent_id = 0
         for index in range(parts_sent, len(parts)):
@@ -388,6 +391,19 @@ class Outbox(OutboxQueue):
                 async with self.db.tx() as conn:
                     await repo.mark_part_sent(conn, message.id, index + 1)
         return sent_id
+
+
+    async def _send_photo(self, bot: Bot, message: OutboxMessage, path: str, caption: str
+                          ) -> int:
+        """A picture row (e.g. the weekly chart); a missing file fails the row for good."""
+        data = await asyncio.to_thread(Path(path).read_bytes)
+        await self.limiter.acquire(message.chat_id)
+        try:
+            sent = await bot.send_photo(message.chat_id, photo=data, caption=caption or None,
+                                        filename=Path(path).name)
+        finally:
+            self.limiter.done(message.chat_id)
+        return sent.message_id
 
 
 class _PartSent(Exception):

@@ -1,5 +1,6 @@
 """The SLA jobs on PTB's JobQueue: one repeating sweep (never a job per ticket), the daily
-digest at local morning time and housekeeping. What they decide and queue is the use case
+digest at local morning time (with the weekly chart on the first of each Jalali week) and
+housekeeping. What they decide and queue is the use case
 `bot.services.sla`; this module only schedules it."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from telegram.ext import Application
 from bot import metrics
 from bot.deps import Deps
 from bot.services.sla import housekeeping, run_digest, sweep
+from bot.weekly_chart import send_weekly_charts
 
 __all__ = ["housekeeping", "register_jobs", "run_digest", "sweep"]
 
@@ -27,10 +29,16 @@ async def _sweep_job(context: Any) -> None:
 
 
 async def _digest_job(context: Any) -> None:
+    deps = context.application.bot_data["deps"]
     try:
-        await run_digest(context.application.bot_data["deps"])
+        await run_digest(deps)
     except Exception:
         log.exception("daily digest failed")
+    try:
+        # The first digest of each Jalali week brings mayors and supervisors the week's chart.
+        await send_weekly_charts(deps)
+    except Exception:
+        log.exception("weekly charts failed")
 
 
 async def _housekeeping_job(context: Any) -> None:

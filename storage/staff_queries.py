@@ -1,4 +1,5 @@
-"""Read side of the staff and mayor screens: queue, search, stats, export, canned replies.
+"""Read side of the staff and mayor screens: queue, search, canned replies
+(the reports are in `storage.reports`).
 
 Scope is always part of the SQL (`Area` list), so a ticket outside it is never even read.
 Queries are written for the indexes of 0001/0003: (house, neighbourhood, status, created_at),
@@ -150,28 +151,6 @@ async def search_phone(conn: aiosqlite.Connection, areas: list[Area], phones: li
     rows = await fetch_all(conn, f"""SELECT t.* FROM tickets t WHERE {where} AND {scope}
         ORDER BY t.id DESC LIMIT ?""", [*params, limit])
     return to_models(Ticket, rows)
-
-
-async def stats_rows(conn: aiosqlite.Connection, areas: list[Area]) -> list[aiosqlite.Row]:
-    params: list[Any] = []
-    scope = _scope_sql(areas, params)
-    return await fetch_all(conn, f"""SELECT t.house_id, t.neighbourhood_id, t.status,
-        t.window_started_at, t.first_response_at, t.due_at, t.paused_at, t.sla_clock
-        FROM tickets t WHERE {scope}""", params)
-
-
-async def export_rows(conn: aiosqlite.Connection, areas: list[Area], start: datetime,
-                      end: datetime) -> list[dict[str, Any]]:
-    params: list[Any] = []
-    scope = _scope_sql(areas, params)
-    rows = await fetch_all(conn, f"""SELECT t.*, n.code AS n_code, n.name_fa AS n_fa,
-        n.name_en AS n_en, h.code AS h_code, h.name_fa AS h_fa, h.name_en AS h_en,
-        c.name_fa AS c_fa, c.name_en AS c_en
-        FROM tickets t JOIN neighbourhoods n ON n.id = t.neighbourhood_id
-        JOIN houses h ON h.id = t.house_id JOIN categories c ON c.id = t.category_id
-        WHERE {scope} AND t.created_at >= ? AND t.created_at < ? ORDER BY t.created_at, t.id""",
-        [*params, iso(start), iso(end)])
-    return [dict(r) for r in rows]
 
 
 @dataclass(frozen=True)

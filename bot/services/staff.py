@@ -5,8 +5,6 @@ resident through the outbox and announces to a new house when it moves.
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -484,103 +482,6 @@ async def search_view(deps: Deps, scope: Scope, text: str) -> ListView:
     async with deps.db.read() as conn:
         items = await _items(conn, await _search(conn, deps, scope, text))
         return ListView(items, len(items), deps.clock.now(), deps.calendar)
-
-
-@dataclass
-class StatLine:
-    house: House | None
-    neighbourhood: Neighbourhood | None
-    open: int = 0
-    overdue: int = 0
-    median_first_response: timedelta | None = None
-    within_window: float | None = None
-    from_visits: int = 0            # of all its requests, filed at field visits
-
-
-async def stats(deps: Deps, scope: Scope) -> list[StatLine]:
-    now = deps.clock.now()
-    async with deps.db.read() as conn:
-        rows = await q.stats_rows(conn, scope.areas)
-        at_visits = await visits.counts_by_place(conn, None)
-        groups: dict[tuple[int, int], list[Any]] = defaultdict(list)
-        for row in rows:
-            groups[(int(row["house_id"]), int(row["neighbourhood_id"]))].append(row)
-        result = []
-        for (house_id, n_id), items in sorted(groups.items()):
-            house = await places.house(conn, house_id)
-            n = await places.neighbourhood(conn, n_id)
-            line = StatLine(house, n, from_visits=at_visits.get((house_id, n_id), 0))
-            answered, judged, in_time = [], 0, 0
-            for row in items:
-                status = Status(row["status"])
-                due = datetime.fromisoformat(row["due_at"])
-                first = (datetime.fromisoformat(row["first_response_at"])
-                         if row["first_response_at"] else None)
-                if status is not Status.CLOSED:
-                    line.open += 1
-                    if first is None and row["paused_at"] is None and due < now:
-                        line.overdue += 1
-                # Each ticket on its own clock: office time for an office-time window.
-                measure = deps.span(row["sla_clock"])
-                if first is not None:
-                    answered.append(measure.between(
-                        datetime.fromisoformat(row["window_started_at"]), first))
-                if first is not None or (due < now and row["paused_at"] is None):
-                    judged += 1
-                    in_time += first is not None and first <= due
-            if answered:
-                seconds = statistics.median(a.total_seconds() for a in answered)
-                line.median_first_response = timedelta(seconds=seconds)
-            if judged:
-                line.within_window = in_time / judged
-            result.append(line)
-        return result
-
-
-def parse_day(text: str, tz: Any) -> datetime | None:
-    """`1405-09-05` (Jalali) or `2026-11-26` (Gregorian), local midnight as aware UTC."""
-    import jdatetime
-
-    parts = to_ascii_digits(text).replace("/", "-").split("-")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        return None
-    y, m, d = (int(p) for p in parts)
-    try:
-        if y < 1700:
-            g = jdatetime.date(y, m, d).togregorian()
-            y, m, d = g.year, g.month, g.day
-        return datetime(y, m, d, tzinfo=tz)
-    except ValueError:
-        return None
-
-
-@dataclass(frozen=True)
-class ExportRow:
-    """One ticket of the CSV export with the names it shows; `phone` only in staff scope."""
-
-    ticket: Ticket
-    neighbourhood_code: str
-    neighbourhood: tuple[str, str]      # (fa, en)
-    house: tuple[str, str]
-    category: tuple[str, str]
-    phone: str
-    visit: str = ""                     # the field visit it was filed at (its title)
-
-
-async def export(deps: Deps, scope: Scope, start: datetime, end: datetime) -> list[ExportRow]:
-    """Tickets filed in [start, end) in this person's scope (`bot.ui.cards.export_csv`)."""
-    async with deps.db.read() as conn:
-        rows = await q.export_rows(conn, scope.areas, start, end)
-        tags = await visits.tags(conn, [int(r["id"]) for r in rows])
-    result = []
-    for r in rows:
-        ticket = Ticket.model_validate({k: r[k] for k in Ticket.model_fields if k in r})
-        result.append(ExportRow(
-            ticket, r["n_code"], (r["n_fa"], r["n_en"]), (r["h_fa"], r["h_en"]),
-            (r["c_fa"], r["c_en"]),
-            (ticket.phone or "") if _covers(scope.staff_areas, ticket) else "",
-            tags[ticket.id][1] if ticket.id in tags else ""))
-    return result
 
 
 async def templates(deps: Deps, scope: Scope) -> list[CannedReply]:
