@@ -94,6 +94,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
     # Telegram replies: staff answering a prompt or a ticket card (group -10), then a resident
     # replying to a relayed message (group -1); each stops the update once it handled it.
     app.add_handlers(staff.PRIORITY_HANDLERS, group=staff.PRIORITY_GROUP)
+    app.add_handlers(staff.PENDING_HANDLERS, group=staff.PENDING_GROUP)
     app.add_handlers(resident_track.PRE_HANDLERS, group=resident_track.PRE_GROUP)
     app.add_handlers([*feature_handlers(settings), *fallback.HANDLERS], group=0)
     app.add_error_handler(errors.error_handler)

@@ -45,6 +45,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.clock import Clock
 from bot.domain.models import OutboxMessage
+from bot.domain.notices import copy_source
 from bot.outbox_queue import MARKUP, MARKUP_KIND, TEXT, OutboxQueue
 from bot.ui.notices import NoticeRenderer, is_notice
 from storage import outbox as repo
@@ -347,6 +348,16 @@ class Outbox(OutboxQueue):
 
     async def _send(self, bot: Bot, message: OutboxMessage, text: str,
                     markup: ReplyMarkup | None, parts_sent: int) -> int:
+        source = copy_source(message.payload)
+        if source is not None:   # a copy (never a forward) with the text as its caption
+            await self.limiter.acquire(message.chat_id)
+            try:
+                copied = await bot.copy_message(message.chat_id, from_chat_id=source[0],
+                                                message_id=source[1], caption=text,
+                                                reply_markup=markup)
+            finally:
+                self.limiter.done(message.chat_id)
+            return copied.message_id
         parts = split_text(text)
         sent_id = 0
         for index in range(parts_sent, len(parts)):

@@ -59,13 +59,14 @@ async def cmd_route(update: Update, context: CustomContext) -> None:
     scope = await _guard(update, context, "mayor")
     if scope is None:
         return
-    args = _args(update, 3)
-    if len(args) < 3:
+    args = _args(update, 2)
+    if len(args) < 2 or len(args[1].split()) < 2:
         await _say(update, context, context.tr._(
             "Write the code, the house and the reason: /route CODE HOUSE reason. Houses: "
             "{houses}").format(houses=house_choices(context.tr, await svc.houses(context.deps))))
         return
-    await do_move(update, context, scope, Ref.parse(args[0]), args[1], args[2], Action.ROUTE)
+    # The house by code or Persian name, at the start of the rest (bot.services.houses).
+    await do_move(update, context, scope, Ref.parse(args[0]), "", args[1], Action.ROUTE)
 
 
 async def cmd_duplicate(update: Update, context: CustomContext) -> None:

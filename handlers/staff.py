@@ -42,6 +42,7 @@ from bot.ui.buttons import (
 )
 from bot.ui.cards import card_text
 from bot.ui.labels import house_choices
+from bot.ui.menus import MenuItem, all_labels
 from bot.ui.staff import card_buttons, close_buttons, house_buttons, template_buttons
 from handlers import mayor, staff_reports
 from handlers import ticket_kit as kit
@@ -146,9 +147,11 @@ async def do_reply(update: Update, context: CustomContext, scope: Scope, ref: Re
                    text: str) -> None:
     tr = context.tr
 
+    media = kit.media_of(update)
+
     async def work() -> str:
-        body = await svc.expand_template(context.deps, scope, text)
-        ticket = await svc.reply(context.deps, scope, ref, body)
+        body = await svc.expand_template(context.deps, scope, text) if media is None else text
+        ticket = await svc.reply(context.deps, scope, ref, body, media=media)
         return tr._("✅ Your answer to {code} was sent to the resident.").format(
             code=ticket.code)
     await kit.run(update, context, ref, work)
@@ -265,13 +268,13 @@ async def cmd_transfer(update: Update, context: CustomContext) -> None:
     scope = await kit.guard(update, context, "staff")
     if scope is None:
         return
-    args = kit.command_args(update, 3)
-    if len(args) < 3:
+    args = kit.command_args(update, 2)
+    if len(args) < 2 or len(args[1].split()) < 2:
         await say(update, context, _usage(context.tr, "transfer").format(
             houses=house_choices(context.tr, await svc.houses(context.deps))))
         return
-    await do_move(update, context, scope, Ref.parse(args[0]), args[1], args[2],
-                  Action.TRANSFER)
+    # The house by code or Persian name, at the start of the rest (bot.services.houses).
+    await do_move(update, context, scope, Ref.parse(args[0]), "", args[1], Action.TRANSFER)
 
 
 async def cmd_close(update: Update, context: CustomContext) -> None:
@@ -498,9 +501,23 @@ async def reply_to_card(update: Update, context: CustomContext, scope: Scope, ti
 
 # Runs in an earlier handler group than the features: replies to prompts and cards.
 PRIORITY_GROUP = -10
+_ANSWERS = {**PROMPT_ANSWERS, **mayor.PROMPT_ANSWERS}
+# What a staff answer may be: words, or a photo, voice note, video or file with a caption.
+_ANSWERABLE = (filters.TEXT | filters.PHOTO | filters.VOICE | filters.VIDEO | filters.AUDIO
+               | filters.Document.ALL)
 PRIORITY_HANDLERS: list[BaseHandler[Update, CustomContext, None]] = [
-    MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND,
-                   kit.reply_router({**PROMPT_ANSWERS, **mayor.PROMPT_ANSWERS}, reply_to_card)),
+    MessageHandler(filters.REPLY & _ANSWERABLE & ~filters.COMMAND,
+                   kit.reply_router(_ANSWERS, reply_to_card)),
+]
+
+# Right after: /cancel of a waiting prompt, and in a private chat the next plain message
+# answering it (before the resident forms, the bare-code lookup and the fallback).
+PENDING_GROUP = -9
+_MENU = filters.Text([label for item in MenuItem for label in all_labels(item)])
+PENDING_HANDLERS: list[BaseHandler[Update, CustomContext, None]] = [
+    CommandHandler("cancel", kit.cancel_prompt),
+    MessageHandler(filters.ChatType.PRIVATE & ~filters.REPLY & ~filters.COMMAND & ~_MENU
+                   & _ANSWERABLE, kit.pending_router(_ANSWERS)),
 ]
 
 HANDLERS: list[BaseHandler[Update, CustomContext, None]] = [

@@ -30,6 +30,7 @@ from bot.domain.text import normalize, normalize_tracking_code, to_ascii_digits
 from bot.domain.tickets import Action, CloseReason, Status, TransitionError
 from bot.i18n import N_
 from bot.services.errors import NotFound, Refused
+from bot.services.houses import match_house, split_house
 from bot.services.resident import notify_resident
 from bot.services.roles import Scope, scope_for
 from bot.services.tickets import Actor, announce, apply
@@ -107,15 +108,28 @@ async def take(deps: Deps, scope: Scope, ref: Ref) -> tuple[Ticket, bool]:
         return ticket, True
 
 
-async def reply(deps: Deps, scope: Scope, ref: Ref, text: str) -> Ticket:
+@dataclass(frozen=True)
+class StaffMedia:
+    """A photo, voice note, video or file a staff member sent as their answer: the resident
+    gets a copy of that message (copyMessage, never a forward: the sender stays hidden)."""
+
+    kind: str
+    file_id: str
+    file_unique_id: str | None
+    chat_id: int
+    message_id: int
+
+
+async def reply(deps: Deps, scope: Scope, ref: Ref, text: str,
+                media: StaffMedia | None = None) -> Ticket:
     """A public answer: relayed with the ticket id so the resident can reply back; the first
-    one in a window meets the deadline."""
+    one in a window meets the deadline. With `media` the text is its caption (may be empty)."""
     text = text.strip()
-    if not text:
+    if not text and media is None:
         raise Refused(N_("Please write the text of the answer after the code."))
     return await _message_resident(
         deps, scope, ref, Action.REPLY, text,
-        lambda t: sla.on_public_reply(t.first_response_at, deps.clock.now()))
+        lambda t: sla.on_public_reply(t.first_response_at, deps.clock.now()), media=media)
 
 
 async def ask(deps: Deps, scope: Scope, ref: Ref, question: str) -> Ticket:
@@ -128,7 +142,8 @@ async def ask(deps: Deps, scope: Scope, ref: Ref, question: str) -> Ticket:
 
 
 async def _message_resident(deps: Deps, scope: Scope, ref: Ref, action: Action, text: str,
-                            sla_changes: Callable[[Ticket], dict[str, Any]]) -> Ticket:
+                            sla_changes: Callable[[Ticket], dict[str, Any]], *,
+                            media: StaffMedia | None = None) -> Ticket:
     """A public staff message (answer or question): whoever writes first owns the ticket."""
     async with deps.db.tx() as conn:
         ticket = await find(conn, scope, ref, need="staff")
@@ -136,13 +151,23 @@ async def _message_resident(deps: Deps, scope: Scope, ref: Ref, action: Action, 
         if ticket.assignee_id is None:
             changes["assignee_id"] = scope.person_id
         try:
-            ticket, event_id = await apply(conn, deps, ticket, action, _actor(scope),
-                                           body=text, **changes)
+            ticket, event_id = await apply(
+                conn, deps, ticket, action, _actor(scope), body=text or None,
+                details={"attachments": 1} if media else None, **changes)
         except TransitionError as exc:
             raise _apply_or_refuse(exc) from None
-        await notify_resident(conn, deps, ticket, event_id, action.value,
-                              NoticeKind.ANSWER if action is Action.REPLY else NoticeKind.QUESTION,
-                              text=text)
+        if media is not None:
+            await repo.add_attachment(conn, ticket_id=ticket.id, event_id=event_id,
+                                      kind=media.kind, file_id=media.file_id,
+                                      file_unique_id=media.file_unique_id,
+                                      caption=text or None, now=deps.clock.now())
+            await notify_resident(conn, deps, ticket, event_id, action.value,
+                                  NoticeKind.ANSWER_COPY, text=text,
+                                  copy_from=[media.chat_id, media.message_id])
+        else:
+            await notify_resident(
+                conn, deps, ticket, event_id, action.value,
+                NoticeKind.ANSWER if action is Action.REPLY else NoticeKind.QUESTION, text=text)
         return ticket
 
 
@@ -160,17 +185,23 @@ async def note(deps: Deps, scope: Scope, ref: Ref, text: str) -> Ticket:
 
 async def move(deps: Deps, scope: Scope, ref: Ref, house_code: str, reason: str, *,
                action: Action) -> Ticket:
-    """TRANSFER (staff) or ROUTE (mayor) to another house; the deadline stays."""
-    reason = reason.strip()
-    if not reason:
-        raise Refused(N_("Please write the reason after the house."))
+    """TRANSFER (staff) or ROUTE (mayor) to another house; the deadline stays. The house is
+    its code or name (`bot.services.houses`); `house_code` "" means `reason` starts with it
+    (a typed command: «/route CODE خانه امداد reason»)."""
     async with deps.db.tx() as conn:
-        ticket = await find(conn, scope, ref,
-                            need="mayor" if action is Action.ROUTE else "staff")
-        house = await places.house_by_code(conn, house_code.strip())
+        if house_code.strip():
+            house = match_house(await places.houses(conn), house_code)
+        else:
+            house, reason = await split_house(conn, reason)
+            house_code = reason.split()[0] if reason.split() else ""
         if house is None:
             raise Refused(N_("Unknown house «{house}». Use one of: {houses}"), house=house_code,
                           houses=", ".join(h.code for h in await places.houses(conn)))
+        reason = reason.strip()
+        if not reason:
+            raise Refused(N_("Please write the reason after the house."))
+        ticket = await find(conn, scope, ref,
+                            need="mayor" if action is Action.ROUTE else "staff")
         if house.id == ticket.house_id:
             raise Refused(N_("{code} is already with this house."), code=ticket.code)
         old_house = ticket.house_id

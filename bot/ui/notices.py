@@ -209,6 +209,24 @@ def _answer(v: View) -> Rendered:
     return Rendered(v.tr._(ANSWER).format(code=v["code"], text=v["text"]), _rating(v))
 
 
+CAPTION_LIMIT = 1024
+
+
+def _answer_copy(v: View) -> Rendered:
+    """The caption of the copy of a staff member's photo, voice note or file."""
+    tr = v.tr
+    text = (v.get("text") or "").strip()
+    if text:
+        rendered = tr._(ANSWER).format(code=v["code"], text=text)
+        if len(rendered) > CAPTION_LIMIT:
+            cut = len(rendered) - CAPTION_LIMIT + 1
+            rendered = tr._(ANSWER).format(code=v["code"], text=text[:-cut] + "…")
+    else:
+        rendered = tr._("💬 Answer to your request {code}.\n\nTo write back, reply to this "
+                        "message.").format(code=v["code"])
+    return Rendered(rendered[:CAPTION_LIMIT], _rating(v))
+
+
 def _question(v: View) -> Rendered:
     return Rendered(v.tr._(QUESTION).format(code=v["code"], text=v["text"]), _rating(v))
 
@@ -273,6 +291,7 @@ RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
     NoticeKind.WITHDRAWN: _withdrawn,
     NoticeKind.TAKEN: _taken,
     NoticeKind.ANSWER: _answer,
+    NoticeKind.ANSWER_COPY: _answer_copy,
     NoticeKind.QUESTION: _question,
     NoticeKind.MOVED: _moved,
     NoticeKind.CLOSED: _closed,

@@ -1,0 +1,163 @@
+"""Issue 11, behaviour: what residents, mayors and staff see, end to end through the emulator.
+
+Prompts answered by the next plain message, houses by their Persian names, staff answers
+with photos and voice notes (copied, never forwarded), the mayor told where a request went.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain.tickets import Status
+from tests.harness import Harness
+from tests.resident_steps import CODE_RE, finish, onboard, to_description
+from tests.staff_helpers import (
+    MAYOR,
+    OTHER_HOUSE,
+    RESIDENT,
+    STAFF,
+    file,
+    reload,
+    team,
+    texts,
+)
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a"
+    "730000001049444154789c63f8cfc000440c100a001fee03fd8b5f14d4000000"
+    "0049454e44ae426082")
+
+
+async def _route_prompt(h: Harness, code: str) -> dict:  # type: ignore[type-arg]
+    inbox = (await h.send(MAYOR, "/inbox"))[0]
+    card = (await h.press(MAYOR, inbox, code))[0]
+    houses = (await h.press(MAYOR, card, "تغییر خانه"))[0]
+    return (await h.press(MAYOR, houses, "امداد"))[0]
+
+
+# ---------------------------------------------------------------------------- 3: prompts
+
+async def test_mayor_routes_with_a_plain_typed_reason(h: Harness) -> None:
+    await team(h)
+    ticket = await file(h)
+    prompt = await _route_prompt(h, ticket.code)
+    assert "پیام بعدی" in prompt["text"]          # «send it as your next message»
+    seen = await h.send(MAYOR, "درخواست وام است")   # typed, not a Telegram reply
+    assert "متوجه نشدم" not in texts(seen)
+    assert ticket.code in texts(seen) and "امداد" in texts(seen)
+    fresh = await reload(h, ticket)
+    assert fresh.status is Status.NEW and fresh.house_id != ticket.house_id
+    await h.settle()
+    assert ticket.code in h.last(OTHER_HOUSE)["text"]
+
+
+async def test_pending_prompt_wins_over_an_open_resident_form(h: Harness) -> None:
+    await team(h)
+    ticket = await file(h)
+    prompt = await _route_prompt(h, ticket.code)
+    assert prompt
+    await h.send(MAYOR, "/new")                    # the mayor as a resident opens a form…
+    prompt = await _route_prompt(h, ticket.code)   # …then a prompt: the prompt wins
+    seen = await h.send(MAYOR, "مربوط به امداد است")
+    assert ticket.code in texts(seen) and "امداد" in texts(seen)
+    assert (await reload(h, ticket)).house_id != ticket.house_id
+
+
+async def test_cancel_drops_the_prompt_and_it_expires(h: Harness) -> None:
+    await team(h)
+    ticket = await file(h)
+    card = (await h.send(STAFF, f"/show {ticket.code}"))[0]
+    await h.press(STAFF, card, "پاسخ")
+    seen = await h.send(STAFF, "/cancel")
+    assert "متوقف" in texts(seen)
+    seen = await h.send(STAFF, "این نباید برود")
+    assert "متوجه نشدم" in texts(seen)
+    assert (await reload(h, ticket)).first_response_at is None
+    # A prompt older than ten minutes waits only for a Telegram reply.
+    prompt = (await h.press(STAFF, card, "پاسخ"))[0]
+    h.clock.advance(timedelta(minutes=11))
+    seen = await h.send(STAFF, "دیر شد")
+    assert "متوجه نشدم" in texts(seen)
+    await h.send(STAFF, "پاسخ با ریپلای", reply_to=prompt["message_id"])
+    assert (await reload(h, ticket)).first_response_at is not None
+
+
+async def test_group_prompts_still_ask_for_a_reply(h: Harness) -> None:
+    await team(h)
+    group = -100777
+    h.emu.add_group(group, "تیم بهزیستی")
+    await h.send(STAFF, "/bind", chat_id=group)
+    ticket = await file(h)
+    card = (await h.send(STAFF, f"/show {ticket.code}", chat_id=group))[0]
+    prompt = (await h.press(STAFF, card, "پاسخ", chat_id=group))[0]
+    assert "پیام بعدی" not in prompt["text"] and "/cancel" in prompt["text"]
+
+
+# ---------------------------------------------------------------------------- 4: house names
+
+async def test_route_and_transfer_accept_persian_house_names(h: Harness) -> None:
+    await team(h)
+    first = await file(h)
+    seen = await h.send(MAYOR, f"/route {first.code} امداد درخواست وام است")
+    assert "امداد" in texts(seen) and "welfare, relief" not in texts(seen)
+    assert (await reload(h, first)).house_id != first.house_id
+    second = await file(h)
+    seen = await h.send(MAYOR, f"/route {second.code} خانه‌ی احسان بستهٔ معیشتی")
+    assert "احسان" in texts(seen)
+    third = await file(h)
+    seen = await h.send(STAFF, f"/transfer {third.code} خانه امداد وام")
+    assert "امداد" in texts(seen)
+    fourth = await file(h)
+    seen = await h.send(STAFF, f"/transfer {fourth.code} خانه احسان کمک معیشتی")
+    assert "احسان" in texts(seen)
+    fifth = await file(h, category="health")
+    seen = await h.send(MAYOR, f"/route {fifth.code} بهزيستي ناتوانی جسمی")  # Arabic ي
+    assert "بهزیستی" in texts(seen)
+    seen = await h.send(MAYOR, f"/route {fifth.code} نامعلوم دلیل")
+    assert "نامعلوم" in texts(seen)
+
+
+# ---------------------------------------------------------------------------- 6: media answers
+
+async def test_staff_photo_reply_reaches_the_resident_as_a_copy(h: Harness) -> None:
+    await team(h)
+    ticket = await file(h)
+    card = (await h.send(STAFF, f"/show {ticket.code}"))[0]
+    seen = await h.do(STAFF, "send_photo", PNG, caption="این فرم را پر کنید",
+                      reply_to=card["message_id"])
+    assert ticket.code in texts(seen)
+    await h.settle()
+    got = h.last(RESIDENT)
+    assert got.get("photo") and "این فرم را پر کنید" in got["caption"]
+    assert ticket.code in got["caption"]
+    assert "forward_origin" not in got and "forward_from" not in got
+    assert "علی" not in got["caption"]
+    fresh = await reload(h, ticket)
+    assert fresh.first_response_at is not None and fresh.assignee_id == STAFF
+    # The resident's Telegram reply to the copy joins the ticket.
+    seen = await h.send(RESIDENT, "ممنون، پر کردم", reply_to=got["message_id"])
+    assert ticket.code in texts(seen)
+
+
+async def test_staff_voice_in_the_reply_prompt(h: Harness) -> None:
+    await team(h)
+    ticket = await file(h)
+    card = (await h.send(STAFF, f"/show {ticket.code}"))[0]
+    await h.press(STAFF, card, "پاسخ")
+    seen = await h.do(STAFF, "send_voice")
+    assert ticket.code in texts(seen) and "لطفاً نیاز خود" not in texts(seen)
+    await h.settle()
+    got = h.last(RESIDENT)
+    assert got.get("voice") and ticket.code in got["caption"]
+
+
+async def test_resident_voice_note_stands_as_the_description(h: Harness) -> None:
+    await team(h)
+    kind = await onboard(h, RESIDENT)
+    await to_description(h, RESIDENT, kind)
+    ack = (await h.do(RESIDENT, "send_voice"))[-1]
+    done = await finish(h, RESIDENT, ack)
+    found = CODE_RE.search(done["text"])
+    assert found, done["text"]
+    await h.settle()
+    assert found.group(1) in h.last(STAFF)["text"]
