@@ -20,7 +20,7 @@ from bot.services import staff as svc
 from bot.services.errors import NotFound
 from bot.services.roles import Scope
 from bot.services.staff import Ref
-from bot.ui import callbacks
+from bot.ui import callbacks, cards
 from bot.ui.buttons import InboxPage, MayorAction, MayorButton, RouteTo
 from bot.ui.labels import house_choices
 from bot.ui.staff import house_buttons, list_buttons
@@ -46,6 +46,9 @@ async def show_inbox(update: Update, context: CustomContext, page: int) -> None:
             "📥 New and reopened requests — page {page} of {pages} ({total} in all)").format(
             page=tr.digits(page + 1), pages=tr.digits(pages), total=tr.digits(view.total)),
             view)
+    if page == 0:   # and what they already triaged, with where it went
+        text = "\n\n".join([text, *filter(None, ["\n".join(
+            cards.handled_lines(tr, await svc.handled(context.deps, scope)))])])
     await say(update, context, text, list_buttons(tr, view.tickets, feature="mb",
                                                   kind="inbox", page=page, total=view.total,
                                                   page_size=svc.PAGE))

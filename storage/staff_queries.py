@@ -87,11 +87,16 @@ def _queue_filter(kind: str, me: int, now: datetime, params: list[Any]) -> str:
 
 async def queue(conn: aiosqlite.Connection, areas: list[Area], *, kind: str, me: int,
                 now: datetime, limit: int, offset: int,
-                statuses: tuple[str, ...] = OPEN) -> tuple[list[Ticket], int]:
-    """Open tickets in scope, oldest first (the one waiting longest is on top), and the total."""
+                statuses: tuple[str, ...] = OPEN, untriaged: bool = False
+                ) -> tuple[list[Ticket], int]:
+    """Open tickets in scope, oldest first (the one waiting longest is on top), and the total.
+    `untriaged` (a mayor's inbox): without those already re-routed in their current window."""
     params: list[Any] = list(statuses)
     sql = (f" FROM tickets t WHERE t.status IN ({','.join('?' * len(statuses))}) AND "
            f"{_scope_sql(areas, params)}{_queue_filter(kind, me, now, params)}")
+    if untriaged:
+        sql += (" AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id "
+                "AND e.action = 'route' AND e.at >= t.window_started_at)")
     total = int(await fetch_value(conn, "SELECT count(*)" + sql, params) or 0)
     rows = await fetch_all(conn, "SELECT t.*" + sql + " ORDER BY t.created_at, t.id "
                            "LIMIT ? OFFSET ?", [*params, limit, offset])

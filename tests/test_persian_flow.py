@@ -161,3 +161,90 @@ async def test_resident_voice_note_stands_as_the_description(h: Harness) -> None
     assert found, done["text"]
     await h.settle()
     assert found.group(1) in h.last(STAFF)["text"]
+
+
+# ---------------------------------------------------------------------------- 7: the mayor
+
+async def test_mayor_is_told_where_it_went_and_inbox_shows_what_he_handled(h: Harness) -> None:
+    await team(h)
+    ticket = await file(h)
+    before = len(h.messages(MAYOR))
+    seen = await h.send(MAYOR, f"/route {ticket.code} امداد درخواست وام است")
+    await h.settle()
+    told = texts(h.messages(MAYOR)[before:])
+    assert "امداد" in texts(seen) and "حالا در صف شماست" not in told
+    inbox = texts(await h.send(MAYOR, "/inbox"))
+    assert "خالی" in inbox                          # nothing new left…
+    assert ticket.code in inbox and "امداد" in inbox  # …and what he routed, and where
+
+
+# ---------------------------------------------------------------------------- 8, 9: the resident
+
+async def test_my_shows_the_subject_and_a_bare_code_shows_the_request(h: Harness) -> None:
+    await team(h)
+    ticket = await file(h, text="سقف خانه چکه می‌کند و آب به اتاق بچه‌ها می‌ریزد و برق رفته")
+    mine = texts(await h.send(RESIDENT, "/my"))
+    assert "مسکن" in mine and "سقف خانه چکه می‌کند" in mine and "برق رفته" not in mine
+    persian = ticket.code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    for typed in (ticket.code, ticket.code.lower(), f"\u200e{persian}\u200f"):
+        seen = texts(await h.send(RESIDENT, typed))
+        assert ticket.code in seen and "متوجه نشدم" not in seen, typed
+    # Staff sending a code of their area get its card; a stranger's code is not found.
+    card = texts(await h.send(STAFF, ticket.code))
+    assert ticket.code in card and "سقف خانه" in card
+    seen = texts(await h.send(OTHER_HOUSE, ticket.code))
+    assert "سقف خانه" not in seen
+
+
+# ---------------------------------------------------------------------------- 5, 11: overdue
+
+async def test_overdue_request_is_honest_to_the_resident_and_tells_the_staff(h: Harness
+                                                                           ) -> None:
+    from bot.services.sla import sweep
+
+    await team(h)
+    ticket = await file(h)
+    h.clock.advance(timedelta(hours=73))
+    await sweep(h.deps)
+    await h.settle()
+    assert "🚨" in h.last(STAFF)["text"] and ticket.code in h.last(STAFF)["text"]  # 11
+    late = h.last(RESIDENT)["text"]
+    assert "😔" in late and "شهردار" in late and "بهزیستی" in late
+    status = texts(await h.send(RESIDENT, f"/status {ticket.code}"))
+    assert "دریافت شد" not in status.split("تاریخچه")[0]
+    assert "⏰" in status and "شهردار" in status and "بهزیستی" in status
+    assert "یادآوری به خانه" not in status
+    mine = texts(await h.send(RESIDENT, "/my"))
+    assert "⏰" in mine and "دریافت شد، در صف" not in mine
+    # A day later it goes up again and the resident hears it, as promised.
+    h.clock.advance(timedelta(hours=24))
+    await sweep(h.deps)
+    await h.settle()
+    assert ticket.code in h.last(RESIDENT)["text"] and "😔" in h.last(RESIDENT)["text"]
+
+
+# ---------------------------------------------------------------------------- 10: the card
+
+async def test_card_refreshes_after_take_and_shows_reasons(h: Harness) -> None:
+    await team(h)
+    ticket = await file(h)
+    await h.send(MAYOR, f"/route {ticket.code} relief وام ازدواج می‌خواهد")
+    card = (await h.send(OTHER_HOUSE, f"/show {ticket.code}"))[0]
+    assert "وام ازدواج می‌خواهد" in card["text"]         # the mayor's reason
+    await h.press(OTHER_HOUSE, card, "برمی")
+    now = next(m for m in h.emu.chat(OTHER_HOUSE) if m["message_id"] == card["message_id"])
+    labels = [b["text"] for row in now["reply_markup"]["inline_keyboard"] for b in row]
+    assert not any("برمی" in label for label in labels)
+    assert "سارا" in now["text"]                        # taken by, on the same card
+    fresh = (await h.send(OTHER_HOUSE, f"/show {ticket.code}"))[0]
+    assert not any(
+        "برمی" in b["text"] for row in fresh["reply_markup"]["inline_keyboard"] for b in row)
+    # Closed, then reopened by the resident: the card says why.
+    await h.send(OTHER_HOUSE, f"/close {ticket.code} resolved وام پرداخت شد")
+    await h.settle()
+    closed = h.last(RESIDENT)
+    prompt = (await h.press(RESIDENT, closed, "حل نشد"))[-1]
+    assert prompt
+    await h.send(RESIDENT, "هنوز وامی پرداخت نشده است")
+    card = (await h.send(OTHER_HOUSE, f"/show {ticket.code}"))[0]
+    assert "هنوز وامی پرداخت نشده است" in card["text"]

@@ -214,7 +214,8 @@ async def move(deps: Deps, scope: Scope, ref: Ref, house_code: str, reason: str,
             raise _apply_or_refuse(exc) from None
         await notify_resident(conn, deps, ticket, event_id, "status", NoticeKind.MOVED,
                               from_house_id=old_house, to_house_id=house.id)
-        await announce(conn, deps, ticket, reason=action.value, key_suffix=f":{event_id}")
+        await announce(conn, deps, ticket, reason=action.value, key_suffix=f":{event_id}",
+                       skip=scope.person_id)
         return ticket
 
 
@@ -326,6 +327,8 @@ class CardView:
     attachments: int = 0
     phone_visible: bool = False
     events: list[EventView] | None = None    # None: the history was not asked for
+    route_reason: str | None = None      # why the mayor sent it to this house (last re-route)
+    reopen_reason: str | None = None     # what the resident said when reopening (last reopen)
 
     @property
     def located(self) -> bool:
@@ -351,15 +354,19 @@ async def _card_view(conn: aiosqlite.Connection, deps: Deps, scope: Scope, ticke
     if ticket.duplicate_of is not None:
         original = await repo.get(conn, ticket.duplicate_of)
         duplicate = original.code if original else None
-    events = [await _event_view(conn, e) for e in
-              await repo.events(conn, ticket.id, public_only=False)] if history else None
+    rows = await repo.events(conn, ticket.id, public_only=False)
+    events = [await _event_view(conn, e) for e in rows] if history else None
+    routes = [e.body for e in rows if e.action == Action.ROUTE and e.body]
+    reopens = [e.body for e in rows if e.action == Action.REOPEN and e.body
+               and e.actor_role == "resident"]
     return CardView(
         ticket=ticket, neighbourhood=n, house=house, category=cat, now=deps.clock.now(),
         assignee_name=assignee, duplicate_code=duplicate,
         unreachable=await people.is_unreachable(conn, ticket.resident_id),
         attachments=await repo.attachment_count(conn, ticket.id),
         phone_visible=bool(ticket.phone) and _covers(scope.staff_areas, ticket),
-        events=events)
+        events=events, route_reason=routes[-1] if routes else None,
+        reopen_reason=reopens[-1] if reopens and ticket.is_open else None)
 
 
 async def _event_view(conn: aiosqlite.Connection, event: TicketEvent) -> EventView:
@@ -425,7 +432,8 @@ async def _queue(conn: aiosqlite.Connection, deps: Deps, scope: Scope, kind: str
     statuses = (Status.NEW.value, Status.REOPENED.value) if inbox else q.OPEN
     areas = scope.mayor_areas if inbox else scope.staff_areas
     return await q.queue(conn, areas, kind=kind, me=scope.person_id, now=deps.clock.now(),
-                         limit=PAGE, offset=max(page, 0) * PAGE, statuses=statuses)
+                         limit=PAGE, offset=max(page, 0) * PAGE, statuses=statuses,
+                         untriaged=inbox)
 
 
 async def queue(deps: Deps, scope: Scope, kind: str, page: int, *, inbox: bool = False
@@ -440,6 +448,38 @@ async def queue_view(deps: Deps, scope: Scope, kind: str, page: int, *, inbox: b
     async with deps.db.read() as conn:
         tickets, total = await _queue(conn, deps, scope, kind, page, inbox)
         return ListView(await _items(conn, tickets), total, deps.clock.now())
+
+
+HANDLED_DAYS = 7
+HANDLED_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class Handled:
+    """A request the mayor already triaged: routed (to `to_house`) or closed as a duplicate
+    (of `original`)."""
+
+    ticket: Ticket
+    event: TicketEvent
+    to_house: House | None = None
+    original: str | None = None
+
+
+async def handled(deps: Deps, scope: Scope) -> list[Handled]:
+    """What this mayor routed or closed in the last HANDLED_DAYS (newest first)."""
+    since = deps.clock.now() - timedelta(days=HANDLED_DAYS)
+    async with deps.db.read() as conn:
+        found = await repo.handled_by(conn, scope.person_id,
+                                      [Action.ROUTE.value, Action.CLOSE.value],
+                                      since=since, limit=HANDLED_LIMIT)
+        result = []
+        for ticket, event in found:
+            to_house = None
+            if event.action == Action.ROUTE and "to_house" in event.details:
+                to_house = await places.house(conn, int(event.details["to_house"]))
+            result.append(Handled(ticket, event, to_house,
+                                  event.details.get("duplicate_of")))
+        return result
 
 
 def phone_variants(text: str) -> list[str] | None:

@@ -10,7 +10,15 @@ from datetime import datetime
 from bot.domain.models import Ticket
 from bot.domain.tickets import Action, CloseReason
 from bot.i18n import N_, Translator
-from bot.services.staff import CardView, EventView, ExportRow, ListItem, StatLine
+from bot.services.staff import (
+    HANDLED_DAYS,
+    CardView,
+    EventView,
+    ExportRow,
+    Handled,
+    ListItem,
+    StatLine,
+)
 from bot.ui.jalali import format_datetime, format_duration
 from bot.ui.labels import CLOSE_REASON, kind_label, localized, status_label
 from bot.ui.sla_badge import sla_badge
@@ -49,6 +57,12 @@ def card_text(tr: Translator, view: CardView, tz: str) -> str:
     ]
     if view.assignee_name is not None:
         lines.append(tr._("Taken by: {name}").format(name=view.assignee_name))
+    if view.route_reason:
+        lines.append(tr._("🔀 The mayor's reason for this house: {reason}").format(
+            reason=view.route_reason))
+    if view.reopen_reason:
+        lines.append(tr._("🔁 Reopened by the resident: {reason}").format(
+            reason=view.reopen_reason))
     if view.duplicate_code:
         lines.append(tr._("Duplicate of: {code}").format(code=view.duplicate_code))
     if view.unreachable:
@@ -144,3 +158,22 @@ def export_csv(tr: Translator, rows: list[ExportRow], tz: str) -> bytes:
             t.rating or "", row.phone, t.text,
         ])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def handled_lines(tr: Translator, items: list[Handled]) -> list[str]:
+    """The mayor's inbox footer: what they already routed or closed, and where it went."""
+    if not items:
+        return []
+    lines = [tr._("✔️ Already handled by you (last {days} days):").format(
+        days=tr.digits(HANDLED_DAYS))]
+    for item in items:
+        code = item.ticket.code
+        if item.to_house is not None:
+            lines.append(tr._("• {code} → {house}").format(
+                code=code, house=localized(tr, item.to_house.name_fa, item.to_house.name_en)))
+        elif item.original:
+            lines.append(tr._("• {code}: duplicate of {original}").format(
+                code=code, original=item.original))
+        else:
+            lines.append(tr._("• {code}: closed").format(code=code))
+    return lines

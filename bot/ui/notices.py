@@ -114,6 +114,8 @@ def _announce(v: View) -> Rendered:
     new = v.args.get("new", True)
     lines = [
         tr._("🆕 New request {code}").format(code=v["code"]) if new else
+        tr._("📨 Request {code} was passed to {house}").format(
+            code=v["code"], house=v.name("house_id")) if v.get("mayor_view") else
         tr._("📥 Request {code} is now in your queue").format(code=v["code"]),
         tr._("Neighbourhood: {name}").format(name=v.name("neighbourhood_id")),
         tr._("Type: {kind} · {category}").format(kind=kind_label(tr, Kind(v["ticket_kind"])),
@@ -278,6 +280,18 @@ def _update(v: View) -> Rendered:
 
 def _resident_late(v: View) -> Rendered:
     tr = v.tr
+    if v.get("second"):
+        return Rendered(tr._("😔 Your request {code} has still not been answered. It has now "
+                             "been reported again, to those in charge of the programme.")
+                        .format(code=v["code"]))
+    if v.get("next"):
+        return Rendered("\n".join([
+            tr._("😔 We are sorry: your request {code} was not answered within {hours} "
+                 "hours.").format(code=v["code"], hours=tr.digits(v["hours"])),
+            tr._("It was reported to the neighbourhood mayor and the supervisor of {house}, "
+                 "who follow it up.").format(house=v.name("house_id")),
+            tr._("You will hear from us again by {when}.").format(when=v.date_time("next")),
+        ]))
     return Rendered(tr._("😔 We are sorry: your request {code} was not answered within "
                          "{hours} hours. It has been reported to the neighbourhood mayor and "
                          "the person in charge at the service house, so that it is followed "
