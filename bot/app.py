@@ -139,6 +139,12 @@ async def _set_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
                                       language_code=language_code)
     # Role menus are set when a role is granted; refreshed here for roles granted while the
     # menu definitions were different (an older version) and for configured admins.
+    await sync_role_menus(app)
+
+
+async def sync_role_menus(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Every role holder's (and configured admin's) own command menu, as the roles are now:
+    also after roles were written without a chat (the sandbox's cast, a restore)."""
     deps = deps_of(app)
     for person_id in sorted({*await admin_svc.people_with_roles(deps),
                              *deps.settings.admin_ids}):

@@ -7,6 +7,7 @@ with photos and voice notes (copied, never forwarded), the mayor told where a re
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from bot.domain.tickets import Status
 from tests.harness import Harness
@@ -248,3 +249,38 @@ async def test_card_refreshes_after_take_and_shows_reasons(h: Harness) -> None:
     await h.send(RESIDENT, "هنوز وامی پرداخت نشده است")
     card = (await h.send(OTHER_HOUSE, f"/show {ticket.code}"))[0]
     assert "هنوز وامی پرداخت نشده است" in card["text"]
+
+
+# ---------------------------------------------------------------------------- 13: role menus
+
+async def test_sandbox_cast_sees_role_menus_and_role_help(tmp_path: Path) -> None:
+    from bot.config import Settings
+    from bot.sandbox import seed
+    from bot.sandbox.run import Sandbox
+
+    settings = Settings(_env_file=None, bot_token=None,  # type: ignore[call-arg]
+                        sandbox_database_path=tmp_path / "sandbox.sqlite3", sandbox_port=0)
+    sandbox = Sandbox(settings, poll_timeout=1)
+    await sandbox.start()
+    try:
+        emu = sandbox.emu
+        assert emu is not None
+        mayor = {c["command"] for c in emu.commands(f"chat:{seed.MAYOR}")}
+        staff = {c["command"] for c in emu.commands(f"chat:{seed.STAFF['welfare']}")}
+        assert {"inbox", "route", "duplicate", "new", "my"} <= mayor and "queue" not in mayor
+        assert {"queue", "reply", "transfer", "close", "new"} <= staff and "inbox" not in staff
+    finally:
+        await sandbox.stop()
+
+
+async def test_help_lists_each_roles_commands(h: Harness) -> None:
+    from bot.ui.commands import MAYOR_COMMANDS, STAFF_COMMANDS
+
+    await team(h)
+    mayor = texts(await h.send(MAYOR, "/help"))
+    staff = texts(await h.send(STAFF, "/help"))
+    h.user(RESIDENT, "زهرا")
+    resident = texts(await h.send(RESIDENT, "/help"))
+    assert all(f"/{name}" in mayor for name, _ in MAYOR_COMMANDS)
+    assert all(f"/{name}" in staff for name, _ in STAFF_COMMANDS)
+    assert "/inbox" not in resident and "/queue" not in resident
