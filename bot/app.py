@@ -39,6 +39,7 @@ from handlers import (
     errors,
     fallback,
     mayor,
+    privacy,
     resident_conversation,
     resident_track,
     staff,
@@ -59,7 +60,7 @@ def feature_handlers(settings: Settings) -> Handlers:
     # Role commands first (explicit commands and their own callback namespaces), so staff
     # commands work even while that person is in a resident form; admin's /start inv_… deep
     # link must come before the resident conversation's /start entry.
-    return [*admin.HANDLERS, *mayor.HANDLERS, *staff.HANDLERS,
+    return [*admin.HANDLERS, *mayor.HANDLERS, *staff.HANDLERS, *privacy.HANDLERS,
             *resident_conversation.handlers(settings), *resident_track.HANDLERS, *start.HANDLERS]
 
 

@@ -111,6 +111,7 @@ _FOLDED_TEXT = "t.text"
 for _a, _b in _FOLDS:
     _FOLDED_TEXT = f"replace({_FOLDED_TEXT}, '{_a}', '{_b}')"
 _FOLDED_TEXT = f"lower({_FOLDED_TEXT})"
+FOLDED_TEXT = _FOLDED_TEXT      # what the FTS trigger indexed for a ticket `t`
 # A scope this small is cheaper to scan (index on house, neighbourhood, created_at) than to
 # filter every full-text hit of the whole database.
 SMALL_SCOPE = 4

@@ -17,6 +17,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("language", N_("Language / زبان")),
     ("help", N_("Help")),
     ("cancel", N_("Stop the current step")),
+    ("forget_me", N_("Erase my personal data")),
 ]
 
 MAYOR_COMMANDS: list[tuple[str, str]] = [

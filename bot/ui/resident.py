@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 
 from bot.config import SUPPORTED_LOCALES
 from bot.domain.forms import ResidentForm
-from bot.domain.models import Category, Neighbourhood, Ticket, TicketEvent
+from bot.domain.models import Category, House, Neighbourhood, Ticket, TicketEvent
 from bot.domain.resident import Detail, Late, MyPage, Summary
 from bot.domain.tickets import Action
 from bot.i18n import N_, Translator, translator
@@ -17,6 +17,9 @@ from bot.ui.buttons import (
     City,
     ConfirmFiling,
     Consent,
+    ConsentDecline,
+    ForgetAction,
+    ForgetMe,
     FormAction,
     FormButton,
     MyAction,
@@ -87,7 +90,56 @@ def neighbourhood_name(tr: Translator, n: Neighbourhood) -> str:
 
 
 def consent_markup(tr: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[_button(tr._("✅ I agree, send a request"), Consent())]])
+    return InlineKeyboardMarkup([[_button(tr._("✅ I agree, send a request"), Consent())],
+                                 [_button(tr._("No, thanks"), ConsentDecline())]])
+
+
+def consent_text(tr: Translator, retention_days: int) -> str:
+    """What we keep, who sees a request, how long it is kept, and how to erase it."""
+    return tr._(
+        "Before you send a request, please know what we keep and who sees it:\n"
+        "• your name and Telegram id, so we can answer you;\n"
+        "• what you write and send (text, photos, voice notes, files);\n"
+        "• your phone number and location only if you choose to share them.\n"
+        "A request is seen by your neighbourhood mayor, the staff and the supervisor of the "
+        "service house that handles it, and the programme's administrator.\n"
+        "It is kept for {days} days after it is closed; then your name, phone, text, files "
+        "and location are erased, and only figures for statistics remain (subject, house, "
+        "neighbourhood, dates and outcome). /forget_me erases your data at any time.\n"
+        "Do you agree?").format(days=tr.digits(retention_days))
+
+
+def declined_text(tr: Translator, houses: Sequence[House]) -> str:
+    """After «No, thanks»: nothing is kept; the help and where to go instead."""
+    lines = [tr._("No problem: nothing was sent, and no request is kept. You can read /help "
+                  "at any time. The service houses of the programme, which you can also "
+                  "visit in person:")]
+    lines += [f"• {localized(tr, h.name_fa, h.name_en)}: "
+              f"{localized(tr, h.description_fa, h.description_en)}" for h in houses]
+    lines.append(tr._("If you change your mind, press «📝 New request»."))
+    return "\n".join(lines)
+
+
+def forget_question(tr: Translator, open_codes: Sequence[str], total: int
+                    ) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [tr._("This erases your personal data: your name, phone number, and the text, "
+                  "files and location of your {n} requests. Only figures for statistics "
+                  "remain.").format(n=tr.digits(total))]
+    if open_codes:
+        lines.append(tr._("Your open requests are withdrawn first, so the houses stop "
+                          "working on them: {codes}").format(codes=tr._(", ").join(open_codes)))
+    lines.append(tr._("This cannot be undone. Erase your data?"))
+    return "\n".join(lines), InlineKeyboardMarkup([[
+        _button(tr._("Yes, erase my data"), ForgetMe(ForgetAction.YES)),
+        _button(tr._("No, keep it"), ForgetMe(ForgetAction.NO))]])
+
+
+def forgotten_text(tr: Translator, withdrawn: Sequence[str], erased: int) -> str:
+    text = tr._("🔒 Your personal data was erased ({n} requests).").format(
+        n=tr.digits(erased))
+    if withdrawn:
+        text += "\n" + tr._("Withdrawn first: {codes}").format(codes=tr._(", ").join(withdrawn))
+    return text
 
 
 def language_keyboard() -> InlineKeyboardMarkup:
