@@ -284,3 +284,31 @@ async def test_help_lists_each_roles_commands(h: Harness) -> None:
     assert all(f"/{name}" in mayor for name, _ in MAYOR_COMMANDS)
     assert all(f"/{name}" in staff for name, _ in STAFF_COMMANDS)
     assert "/inbox" not in resident and "/queue" not in resident
+
+
+async def test_plain_typed_duplicate_and_close_and_more_house_names(h: Harness) -> None:
+    await team(h)
+    original = await file(h)
+    again = await file(h, text="سقف خانه هنوز چکه می‌کند")
+    inbox = (await h.send(MAYOR, "/inbox"))[0]
+    card = (await h.press(MAYOR, inbox, again.code))[0]
+    await h.press(MAYOR, card, "تکراری")
+    seen = texts(await h.send(MAYOR, f"{original.code} همان درخواست قبلی است"))
+    assert again.code in seen                       # the prompt won over the code lookup
+    fresh = await reload(h, again)
+    assert fresh.status is Status.CLOSED and fresh.duplicate_of == original.id
+    card = (await h.send(STAFF, f"/show {original.code}"))[0]
+    reasons = (await h.press(STAFF, card, "بستن"))[0]
+    await h.press(STAFF, reasons, "حل شد")
+    seen = texts(await h.send(STAFF, "تعمیرکار فرستاده شد و سقف درست شد"))
+    assert original.code in seen
+    assert (await reload(h, original)).status is Status.CLOSED
+    third = await file(h)
+    seen = texts(await h.send(MAYOR, f"/route {third.code} هلال احمر کمک‌های اولیه"))
+    assert "هلال" in seen
+    async with h.deps.db.read() as conn:
+        from storage import tickets as repo
+
+        routed = [e.body for e in await repo.events(conn, third.id, public_only=False)
+                  if e.action == "route"]
+    assert routed == ["کمک‌های اولیه"]           # «احمر» was part of the house's name

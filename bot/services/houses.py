@@ -12,11 +12,18 @@ from storage import places
 
 _PREFIXES = (compact("خانه"), "house")
 MAX_WORDS = 4
+# How people also call a house (by its code): the organisation behind it.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "welfare": ("سازمان بهزیستی",),
+    "relief": ("کمیته امداد", "کمیته امداد امام خمینی"),
+    "ehsan": ("ستاد اجرایی",),
+    "redcrescent": ("هلال احمر", "جمعیت هلال احمر", "خانه هلال احمر"),
+}
 
 
 def house_keys(house: House) -> set[str]:
     """Every spelling that names this house, compacted (`bot.domain.text.compact`)."""
-    keys = {compact(house.code)}
+    keys = {compact(house.code), *(compact(a) for a in ALIASES.get(house.code, ()))}
     for name in (house.name_fa, house.name_en):
         key = compact(name)
         keys.add(key)
