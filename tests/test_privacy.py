@@ -72,6 +72,13 @@ async def test_retention_anonymises_after_the_retention_days(tmp_path: Path) -> 
         assert bodies and all(b is None for b in bodies) and texts_left == 0
         assert person is not None and person.first_name == "زهرا"   # another request is kept
         assert await _stats(h) == before                       # statistics unchanged
+        async with h.deps.db.read() as conn:     # the search index forgot it too
+            indexed = [r[0] for r in await conn.execute_fetchall(
+                "SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?", ('"چکه"',))]
+            kept_rows = [r[0] for r in await conn.execute_fetchall(
+                "SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?", ('"اشپزخانه"',))]
+            await conn.execute("INSERT INTO ticket_fts(ticket_fts) VALUES('integrity-check')")
+        assert indexed == [] and kept_rows == [kept.id]
         found = texts(await h.send(STAFF, "/search چکه"))
         assert old.code not in found
         assert kept.code in texts(await h.send(STAFF, "/search آشپزخانه"))
