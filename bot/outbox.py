@@ -355,12 +355,13 @@ class Outbox(OutboxQueue):
                 copied = await bot.copy_message(message.chat_id, from_chat_id=source[0],
                                                 message_id=source[1], caption=text,
                                                 reply_markup=markup)
+                return copied.message_id
             except BadRequest as exc:   # e.g. the original was deleted: the words still go
                 log.warning("outbox row %s not copied (%s); sent as text", message.id, exc)
-                copied = await bot.send_message(message.chat_id, text, reply_markup=markup)
+                sent = await bot.send_message(message.chat_id, text, reply_markup=markup)
+                return sent.message_id
             finally:
                 self.limiter.done(message.chat_id)
-            return copied.message_id
         parts = split_text(text)
         sent_id = 0
         for index in range(parts_sent, len(parts)):
