@@ -73,7 +73,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
     notices = NoticeRenderer(default_locale=settings.default_locale,
                              timezone=settings.timezone)
     deps = Deps(settings=settings, db=db, clock=clock,
-                outbox=Outbox(db, clock, notices=notices))
+                outbox=Outbox(db, clock, notices=notices, quiet=settings.quiet,
+                              timezone=settings.timezone))
     bot_token = token or (settings.bot_token.get_secret_value() if settings.bot_token
                           else SANDBOX_TOKEN)
     app = (
@@ -120,6 +121,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     deps = deps_of(app)
     await deps.db.open()
     await load_reference(deps.db)
+    deps.calendar    # noqa: B018 -- the working calendar is read at start, not mid-request
     await _set_commands(app)
     outbox_worker(app).start(app.bot)
 

@@ -51,7 +51,8 @@ async def _open(update: Update, context: CustomContext, item: MyTicket) -> None:
     assert query is not None
     found = await requests.detail(context.deps, rf.ids(update)[0], item.ticket_id)
     await query.answer()
-    text, view = ticket_view(context.tr, found, context.deps.settings.timezone)
+    text, view = ticket_view(context.tr, found, context.deps.settings.timezone,
+                             context.deps.calendar)
     await query.edit_message_text(text, reply_markup=view)
 
 
@@ -142,7 +143,8 @@ async def _show_detail(update: Update, context: CustomContext, code: str,
                                       "Check the code, or press «📋 My requests».").format(
                                           code=code or "-"), reply_markup=main_menu(tr))
         return
-    text, view = ticket_view(tr, found, context.deps.settings.timezone)
+    text, view = ticket_view(tr, found, context.deps.settings.timezone,
+                             context.deps.calendar)
     await message.reply_text(text, reply_markup=view)
 
 

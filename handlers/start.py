@@ -63,6 +63,9 @@ def help_text(context: CustomContext) -> str:
             "mark duplicates, add internal notes.\n"
             "/route CODE HOUSE reason · /duplicate CODE ORIGINAL · /note CODE text · "
             "/show CODE · /files CODE"))
+        parts.append(tr._("/urgent CODE reason · /noturgent CODE: mark a request urgent "
+                          "(answered within {hours} hours) or not.").format(
+            hours=tr.digits(context.deps.settings.urgent_window_hours)))
     if context.has_role("staff", "supervisor"):
         parts.append(tr._(
             "For house staff:\n"

@@ -280,4 +280,5 @@ async def do_close(update: Update, context: CustomContext, scope: Scope, ref: Re
 
 def list_text(tr: Translator, header: str, view: ListView) -> str:
     """A header, then one line per ticket of a queue, inbox or search result."""
-    return "\n".join([header, *(cards.list_line(tr, item, view.now) for item in view.items)])
+    return "\n".join([header, *(cards.list_line(tr, item, view.now, view.calendar)
+                                 for item in view.items)])

@@ -154,6 +154,9 @@ def keyboard_labels(markup: Msg | None) -> list[str]:
 
 async def start_harness(tmp_path: Path, **overrides: Any) -> Harness:
     db_path = overrides.pop("database_path", tmp_path / "test.sqlite3")
+    # Tests that are not about quiet hours see every message at once (tests/test_calendar_e2e
+    # turns them on).
+    overrides.setdefault("quiet_hours", "off")
     clock = overrides.pop("clock", None) or FakeClock()
     emu = Emulator(token=TOKEN, clock=lambda: clock.now().timestamp(),
                    enforce_limits=overrides.pop("enforce_limits", False))

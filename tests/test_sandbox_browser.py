@@ -88,7 +88,8 @@ def server_tmp(server: ServerThread) -> Path:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerThread]:
     settings = Settings(_env_file=None, bot_token=None,  # type: ignore[call-arg]
-                        sandbox_database_path=tmp_path / "sandbox.sqlite3", sandbox_port=0)
+                        sandbox_database_path=tmp_path / "sandbox.sqlite3", sandbox_port=0,
+                        quiet_hours="off")   # real time of day: no waiting for the morning
     running = ServerThread(settings)
     running.start()
     try:

@@ -244,7 +244,8 @@ def test_csv_headers() -> None:
     assert _header("houses.csv") == [
         "code", "name_fa", "name_en", "description_fa", "description_en",
     ]
-    assert _header("categories.csv") == ["code", "name_fa", "name_en", "default_house", "sort"]
+    assert _header("categories.csv") == ["code", "name_fa", "name_en", "default_house", "sort",
+                                       "window_hours", "window_clock"]
     assert _header("routing_overrides.csv") == ["neighbourhood_code", "category_code", "house_code"]
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.forms import ResidentForm
 from bot.domain.models import Category, House, Neighbourhood, Ticket, TicketEvent
+from bot.domain.workcal import WALL, Span
 
 
 @dataclass(frozen=True)
@@ -30,14 +31,15 @@ class Late:
     next_at: datetime | None
 
 
-def lateness(ticket: Ticket, now: datetime, second_hours: int) -> Late | None:
+def lateness(ticket: Ticket, now: datetime, second_hours: float, span: Span = WALL
+             ) -> Late | None:
     """The honest state of an open request whose deadline passed with no public answer
-    (the SLA sweep escalates it at `due_at` and again `second_hours` later, and tells the
-    resident each time)."""
+    (the SLA sweep escalates it at `due_at` and again `second_hours` later on the ticket's
+    clock `span`, and tells the resident each time)."""
     if not ticket.is_open or ticket.first_response_at is not None \
             or ticket.paused_at is not None or ticket.due_at > now:
         return None
-    second_at = ticket.due_at + timedelta(hours=second_hours)
+    second_at = span.add(ticket.due_at, timedelta(hours=second_hours))
     return Late(ticket.due_at, now >= second_at, second_at if now < second_at else None)
 
 

@@ -17,6 +17,7 @@ from bot.domain.resident import Detail, MyPage, lateness
 from bot.domain.tickets import Action, Status, allowed
 from bot.i18n import N_
 from bot.services import resident as conn_level
+from bot.services import windows
 from bot.services.errors import Refused
 from bot.services.resident_forms import end_refused
 from bot.services.tickets import AttachmentIn
@@ -41,7 +42,8 @@ async def my_page(deps: Deps, person_id: int, page: int) -> MyPage:
         categories = {t.id: c for t in items
                       if (c := await places.category(conn, t.category_id)) is not None}
     now, hours = deps.clock.now(), deps.settings.second_escalation_hours
-    late = {t.id: found for t in items if (found := lateness(t, now, hours)) is not None}
+    late = {t.id: found for t in items
+            if (found := lateness(t, now, hours, windows.span(deps, t))) is not None}
     return MyPage(items, total, page, pages, categories, late)
 
 
@@ -56,7 +58,8 @@ async def _detail(deps: Deps, ticket: Ticket | None) -> Detail | None:
     assert category is not None and house is not None
     return Detail(ticket, history, category, house, files,
                   conn_level.can_reopen(deps, ticket),
-                  lateness(ticket, deps.clock.now(), deps.settings.second_escalation_hours))
+                  lateness(ticket, deps.clock.now(), deps.settings.second_escalation_hours,
+                           windows.span(deps, ticket)))
 
 
 async def owned(deps: Deps, person_id: int, ticket_id: int) -> Ticket:

@@ -28,7 +28,9 @@ from bot.domain.models import (
 from bot.domain.notices import NoticeKind, when
 from bot.domain.text import normalize, normalize_tracking_code, to_ascii_digits
 from bot.domain.tickets import Action, CloseReason, Status, TransitionError
+from bot.domain.workcal import WorkCalendar
 from bot.i18n import N_
+from bot.services import windows
 from bot.services.errors import NotFound, Refused
 from bot.services.houses import match_house, split_house
 from bot.services.resident import notify_resident
@@ -183,6 +185,32 @@ async def note(deps: Deps, scope: Scope, ref: Ref, text: str) -> Ticket:
         return ticket
 
 
+async def set_urgency(deps: Deps, scope: Scope, ref: Ref, reason: str | None) -> Ticket:
+    """The mayor marks a request urgent with a reason (None: not urgent any more). The due
+    moment is recomputed from the window's start with the new window (urgent: calendar time,
+    URGENT_WINDOW_HOURS) and the resident is told the new moment."""
+    urgent = reason is not None
+    reason = reason.strip() if reason is not None else None
+    if urgent and not reason:
+        raise Refused(N_("Please write the reason after the code."))
+    async with deps.db.tx() as conn:
+        ticket = await find(conn, scope, ref, need="mayor")
+        if ticket.urgent == urgent:
+            return ticket
+        window = windows.choose(deps, await places.category(conn, ticket.category_id),
+                                urgent=urgent)
+        changes = windows.change(deps, ticket, window, deps.clock.now())
+        try:
+            ticket, event_id = await apply(
+                conn, deps, ticket, Action.URGENCY, _actor(scope), body=reason,
+                details={"urgent": urgent}, urgent=urgent, urgent_reason=reason, **changes)
+        except TransitionError as exc:
+            raise _apply_or_refuse(exc) from None
+        await notify_resident(conn, deps, ticket, event_id, "status", NoticeKind.URGENCY,
+                              due=when(ticket.due_at), urgent=urgent)
+        return ticket
+
+
 async def move(deps: Deps, scope: Scope, ref: Ref, house_code: str, reason: str, *,
                action: Action) -> Ticket:
     """TRANSFER (staff) or ROUTE (mayor) to another house; the deadline stays. The house is
@@ -264,9 +292,7 @@ async def close(deps: Deps, scope: Scope, ref: Ref, reason: CloseReason, message
 async def reopen(deps: Deps, scope: Scope, ref: Ref) -> Ticket:
     async with deps.db.tx() as conn:
         ticket = await find(conn, scope, ref, need="staff")
-        settings = deps.settings
-        changes: dict[str, Any] = sla.on_reopen(ticket.window_no, settings.response_window_hours,
-                                settings.reminder_hours, deps.clock.now())
+        changes: dict[str, Any] = windows.reopen(deps, ticket, deps.clock.now())
         try:
             ticket, event_id = await apply(conn, deps, ticket, Action.REOPEN, _actor(scope),
                                            reopen_count=ticket.reopen_count + 1, **changes)
@@ -327,6 +353,7 @@ class CardView:
     attachments: int = 0
     phone_visible: bool = False
     events: list[EventView] | None = None    # None: the history was not asked for
+    calendar: WorkCalendar | None = None     # office-time tickets: "due in 2 working days"
     route_reason: str | None = None      # why the mayor sent it to this house (last re-route)
     reopen_reason: str | None = None     # what the resident said when reopening (last reopen)
 
@@ -365,7 +392,7 @@ async def _card_view(conn: aiosqlite.Connection, deps: Deps, scope: Scope, ticke
         unreachable=await people.is_unreachable(conn, ticket.resident_id),
         attachments=await repo.attachment_count(conn, ticket.id),
         phone_visible=bool(ticket.phone) and _covers(scope.staff_areas, ticket),
-        events=events, route_reason=routes[-1] if routes else None,
+        events=events, calendar=deps.calendar, route_reason=routes[-1] if routes else None,
         reopen_reason=reopens[-1] if reopens and ticket.is_open else None)
 
 
@@ -417,6 +444,7 @@ class ListView:
     items: list[ListItem]
     total: int
     now: datetime
+    calendar: WorkCalendar | None = None
 
     @property
     def tickets(self) -> list[Ticket]:
@@ -447,7 +475,7 @@ async def queue_view(deps: Deps, scope: Scope, kind: str, page: int, *, inbox: b
     """One page of the staff queue (or the mayor's inbox) with each ticket's neighbourhood."""
     async with deps.db.read() as conn:
         tickets, total = await _queue(conn, deps, scope, kind, page, inbox)
-        return ListView(await _items(conn, tickets), total, deps.clock.now())
+        return ListView(await _items(conn, tickets), total, deps.clock.now(), deps.calendar)
 
 
 HANDLED_DAYS = 7
@@ -520,7 +548,7 @@ async def search_view(deps: Deps, scope: Scope, text: str) -> ListView:
     """`search` with each ticket's neighbourhood, for the result list."""
     async with deps.db.read() as conn:
         items = await _items(conn, await _search(conn, deps, scope, text))
-        return ListView(items, len(items), deps.clock.now())
+        return ListView(items, len(items), deps.clock.now(), deps.calendar)
 
 
 @dataclass
@@ -555,9 +583,12 @@ async def stats(deps: Deps, scope: Scope) -> list[StatLine]:
                     line.open += 1
                     if first is None and row["paused_at"] is None and due < now:
                         line.overdue += 1
+                # Each ticket on its own clock: office time for an office-time window.
+                measure = deps.span(row["sla_clock"])
                 if first is not None:
-                    answered.append(first - datetime.fromisoformat(row["window_started_at"]))
-                if first is not None or due < now:
+                    answered.append(measure.between(
+                        datetime.fromisoformat(row["window_started_at"]), first))
+                if first is not None or (due < now and row["paused_at"] is None):
                     judged += 1
                     in_time += first is not None and first <= due
             if answered:

@@ -106,6 +106,8 @@ class FormAction(StrEnum):
     BACK = "back"
     DONE = "done"
     EDIT = "edit"
+    URGENT = "urgent"
+    NOT_URGENT = "noturgent"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.domain.models import Ticket
 from bot.domain.tickets import Action, CloseReason
+from bot.domain.workcal import WorkCalendar
 from bot.i18n import N_, Translator
 from bot.services.staff import (
     HANDLED_DAYS,
@@ -29,7 +30,7 @@ ACTION_LABEL: dict[str, str] = {
     Action.NOTE: N_("internal note"), Action.TRANSFER: N_("transferred"),
     Action.ROUTE: N_("re-routed"), Action.CLOSE: N_("closed"),
     Action.WITHDRAW: N_("withdrawn"), Action.REOPEN: N_("reopened"),
-    Action.RATE: N_("rated"), Action.SLA: N_("deadline"),
+    Action.RATE: N_("rated"), Action.SLA: N_("deadline"), Action.URGENCY: N_("urgency"),
 }
 
 ROLE_LABEL: dict[str, str] = {
@@ -53,8 +54,11 @@ def card_text(tr: Translator, view: CardView, tz: str) -> str:
         tr._("House: {house}").format(house=localized(tr, view.house.name_fa,
                                                       view.house.name_en)),
         tr._("Filed: {when}").format(when=format_datetime(ticket.created_at, tr.locale, tz)),
-        tr._("Deadline: {state}").format(state=sla_badge(tr, ticket, view.now)),
+        tr._("Deadline: {state}").format(state=sla_badge(tr, ticket, view.now,
+                                                         view.calendar)),
     ]
+    if ticket.urgent:
+        lines.insert(1, tr._("🚨 Urgent: {reason}").format(reason=ticket.urgent_reason or ""))
     if view.assignee_name is not None:
         lines.append(tr._("Taken by: {name}").format(name=view.assignee_name))
     if view.route_reason:
@@ -101,14 +105,17 @@ def event_line(tr: Translator, view: EventView, tz: str) -> str:
     return line
 
 
-def list_line(tr: Translator, item: ListItem, now: datetime) -> str:
-    """A ticket in a queue or search result: code, status, neighbourhood, deadline, text."""
+def list_line(tr: Translator, item: ListItem, now: datetime,
+              calendar: WorkCalendar | None = None) -> str:
+    """A ticket in a queue or search result: code, status, neighbourhood, deadline, text
+    (🚨 first for an urgent request)."""
     ticket: Ticket = item.ticket
     n = item.neighbourhood
     name = localized(tr, n.name_fa, n.name_en) if n else "?"
     short = ticket.text if len(ticket.text) <= 40 else ticket.text[:40] + "…"
-    return (f"{ticket.code} · {status_label(tr, ticket.status)} · {name} · "
-            f"{sla_badge(tr, ticket, now)}\n   {short}")
+    flag = "🚨 " if ticket.urgent and ticket.is_open else ""
+    return (f"{flag}{ticket.code} · {status_label(tr, ticket.status)} · {name} · "
+            f"{sla_badge(tr, ticket, now, calendar)}\n   {short}")
 
 
 def stats_text(tr: Translator, lines: list[StatLine]) -> str:

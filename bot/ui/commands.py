@@ -27,6 +27,8 @@ MAYOR_COMMANDS: list[tuple[str, str]] = [
     ("note", N_("Internal note on a request")),
     ("show", N_("Show a request by its code")),
     ("files", N_("Files and location of a request")),
+    ("urgent", N_("Mark a request urgent (shorter deadline)")),
+    ("noturgent", N_("Mark a request not urgent")),
 ]
 
 STAFF_COMMANDS: list[tuple[str, str]] = [

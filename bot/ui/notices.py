@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
@@ -21,7 +21,7 @@ from bot.domain.tickets import CloseReason, Kind, Status
 from bot.i18n import N_, Translator, translator
 from bot.services.notify import Name, Ref, ReferenceNames, send_context
 from bot.ui.buttons import NoticeAction, NoticeButton, Rate, RateAction, RateButton
-from bot.ui.jalali import TEHRAN, format_date, format_datetime, format_duration
+from bot.ui.jalali import TEHRAN, format_date, format_datetime, format_due, format_duration
 from bot.ui.labels import CLOSE_REASON, kind_label, localized, status_label
 from storage.db import Database
 
@@ -70,6 +70,19 @@ class View:
 
     def date_time(self, key: str) -> str:
         return format_datetime(self.moment(key), self.tr.locale, self.tz)
+
+    def due(self, key: str = "due") -> str:
+        """A deadline people can act on: weekday, Jalali date and time."""
+        return format_due(self.moment(key), self.tr.locale, self.tz)
+
+    def holiday_note(self) -> str | None:
+        """The holidays that moved an office-time deadline, in the reader's language."""
+        names = [fa if self.tr.locale == "fa" else en for fa, en in self.get("holidays") or []]
+        if not names:
+            return None
+        joined = "، ".join(names) if self.tr.locale == "fa" else ", ".join(names)
+        return self.tr._("🗓 The offices are closed before then ({holidays}), so the deadline "
+                         "is later.").format(holidays=joined)
 
     @property
     def ticket(self) -> int:
@@ -121,8 +134,10 @@ def _announce(v: View) -> Rendered:
         tr._("Type: {kind} · {category}").format(kind=kind_label(tr, Kind(v["ticket_kind"])),
                                                  category=v.name("category_id")),
         tr._("House: {house}").format(house=v.name("house_id")),
-        tr._("Answer due: {due}").format(due=v.date_time("due")),
+        tr._("Answer due: {due}").format(due=v.due()),
     ]
+    if v.get("urgent"):
+        lines.insert(1, tr._("🚨 Urgent: {reason}").format(reason=v.get("urgent_reason") or ""))
     if v.get("unowned"):
         lines.append(tr._("⚠️ No staff member of this house covers this neighbourhood "
                           "yet. Please take it or invite staff."))
@@ -147,20 +162,33 @@ def _withdrawn(v: View) -> Rendered:
 
 def _sla_reminder(v: View) -> Rendered:
     tr = v.tr
-    return Rendered("\n".join([
-        tr._("⏰ Request {code} must be answered within {left}.").format(
-            code=v["code"], left=format_duration(v.moment("due") - v.moment("at"), tr.locale)),
-        tr._("Answer due: {due}").format(due=v.date_time("due")),
+    if v.get("office"):     # time left counted in office hours ("6 office hours left")
+        head = tr._("⏰ Request {code} must be answered within {left} of office time.").format(
+            code=v["code"], left=format_duration(timedelta(seconds=int(v["left"])), tr.locale))
+    else:
+        head = tr._("⏰ Request {code} must be answered within {left}.").format(
+            code=v["code"], left=format_duration(v.moment("due") - v.moment("at"), tr.locale))
+    lines = [
+        head,
+        tr._("Answer due: {due}").format(due=v.due()),
         tr._("Neighbourhood: {name}").format(name=v.name("neighbourhood_id")),
         tr._("House: {house}").format(house=v.name("house_id")),
-    ]), ticket_buttons(tr, v.ticket, can_take=True))
+    ]
+    note = v.holiday_note()
+    if note:
+        lines.insert(2, note)
+    return Rendered("\n".join(lines), ticket_buttons(tr, v.ticket, can_take=True))
 
 
 def _sla_escalation(v: View) -> Rendered:
     tr = v.tr
     head = (tr._("🚨 Second escalation: request {code} is still unanswered, {late} after "
                  "its deadline.") if v.get("second") else
+            tr._("🚨 Request {code} was not answered within {hours} office hours.")
+            if v.get("office") else
             tr._("🚨 Request {code} was not answered within {hours} hours."))
+    if v.get("urgent"):     # "🚨 URGENT · Request … was not answered …"
+        head = "🚨 " + tr._("URGENT") + " · " + head.removeprefix("🚨 ")
     assignee = v.get("assignee")
     return Rendered("\n".join([
         head.format(code=v["code"], hours=tr.digits(v["hours"]),
@@ -257,7 +285,18 @@ def _closed(v: View) -> Rendered:
 
 def _reopened(v: View) -> Rendered:
     return Rendered(v.tr._("🔁 Your request {code} was reopened. New answer deadline: {due}.")
-                    .format(code=v["code"], due=v.date_time("due")), _rating(v))
+                    .format(code=v["code"], due=v.due()), _rating(v))
+
+
+def _urgency(v: View) -> Rendered:
+    tr = v.tr
+    if v.get("urgent"):
+        text = tr._("🚨 Your request {code} is now treated as urgent. It will be answered by "
+                    "{due}.")
+    else:
+        text = tr._("Your request {code} is no longer marked urgent. It will be answered by "
+                    "{due}.")
+    return Rendered(text.format(code=v["code"], due=v.due()), _rating(v))
 
 
 def _update(v: View) -> Rendered:
@@ -274,7 +313,7 @@ def _update(v: View) -> Rendered:
         lines.append(tr._("How was the answer? Rate it, or press «Not resolved» if the "
                           "problem is still there."))
     elif status is not Status.CLOSED:
-        lines.append(tr._("Answer due: {due}").format(due=v.date_time("due")))
+        lines.append(tr._("Answer due: {due}").format(due=v.due()))
     return Rendered("\n".join(lines), _rating(v))
 
 
@@ -285,17 +324,26 @@ def _resident_late(v: View) -> Rendered:
                              "been reported again, to those in charge of the programme.")
                         .format(code=v["code"]))
     if v.get("next"):
+        head = (tr._("😔 We are sorry: your request {code} was not answered within {hours} "
+                     "office hours.") if v.get("office") else
+                tr._("😔 We are sorry: your request {code} was not answered within {hours} "
+                     "hours."))
         return Rendered("\n".join([
-            tr._("😔 We are sorry: your request {code} was not answered within {hours} "
-                 "hours.").format(code=v["code"], hours=tr.digits(v["hours"])),
+            head.format(code=v["code"], hours=tr.digits(v["hours"])),
             tr._("It was reported to the neighbourhood mayor and the supervisor of {house}, "
                  "who follow it up.").format(house=v.name("house_id")),
             tr._("You will hear from us again by {when}.").format(when=v.date_time("next")),
         ]))
-    return Rendered(tr._("😔 We are sorry: your request {code} was not answered within "
-                         "{hours} hours. It has been reported to the neighbourhood mayor and "
-                         "the person in charge at the service house, so that it is followed "
-                         "up.").format(code=v["code"], hours=tr.digits(v["hours"])))
+    if v.get("office"):
+        text = tr._("😔 We are sorry: your request {code} was not answered within {hours} "
+                    "office hours. It has been reported to the neighbourhood mayor and the "
+                    "person in charge at the service house, so that it is followed up.")
+    else:
+        text = tr._("😔 We are sorry: your request {code} was not answered within "
+                    "{hours} hours. It has been reported to the neighbourhood mayor and "
+                    "the person in charge at the service house, so that it is followed "
+                    "up.")
+    return Rendered(text.format(code=v["code"], hours=tr.digits(v["hours"])))
 
 
 RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
@@ -315,6 +363,7 @@ RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
     NoticeKind.SLA_ESCALATION: _sla_escalation,
     NoticeKind.SLA_RESIDENT_LATE: _resident_late,
     NoticeKind.DIGEST: _digest,
+    NoticeKind.URGENCY: _urgency,
 }
 
 
