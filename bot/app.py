@@ -31,6 +31,7 @@ from bot.outbox import Outbox
 from bot.services import admin as admin_svc
 from bot.services.reference import load_reference
 from bot.sla import register_jobs
+from bot.ui.bidi import BidiBot
 from bot.ui.commands import COMMANDS
 from bot.ui.notices import NoticeRenderer
 from handlers import (
@@ -77,16 +78,18 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
                               timezone=settings.timezone))
     bot_token = token or (settings.bot_token.get_secret_value() if settings.bot_token
                           else SANDBOX_TOKEN)
+    # BidiBot: every text sent keeps its Latin codes and /commands in order (bot/ui/bidi.py).
+    bot = BidiBot(bot_token, base_url=settings.bot_api_base_url,
+                  base_file_url=settings.file_base_url,
+                  request=metrics.counting_request(256),
+                  get_updates_request=metrics.counting_request(1),
+                  rate_limiter=AIORateLimiter(max_retries=2))
     app = (
         ApplicationBuilder()
         .application_class(application_class)
-        .token(bot_token)
-        .base_url(settings.bot_api_base_url)
-        .base_file_url(settings.file_base_url)
+        .bot(bot)
         .context_types(ContextTypes(context=CustomContext))
         .persistence(SQLitePersistence(db, update_interval=1.0))
-        .rate_limiter(AIORateLimiter(max_retries=2))
-        .request(metrics.counting_request(256)).get_updates_request(metrics.counting_request(1))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

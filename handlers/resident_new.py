@@ -8,8 +8,8 @@ from telegram import Update
 
 from bot.context import CustomContext
 from bot.domain.forms import FormFile, ResidentForm
-from bot.domain.models import Ticket
 from bot.domain.resident import Summary
+from bot.domain.tickets import Kind
 from bot.i18n import N_
 from bot.services import resident_forms as forms
 from bot.services.errors import Refused
@@ -182,16 +182,27 @@ async def on_dup(update: Update, context: CustomContext, form: ResidentForm) -> 
 
 # ------------------------------------------------------------------ description and files
 
+# What to describe depends on the kind: a need, a problem, an idea.
+DESCRIBE = {
+    Kind.NEED: N_("Please describe what is needed, where, since when and for whom "
+                  "(at least {min} letters)."),
+    Kind.COMPLAINT: N_("Please describe what the problem is, where and since when it has "
+                       "happened (at least {min} letters)."),
+    Kind.SUGGESTION: N_("Please describe your suggestion: what should be done, where, and "
+                        "how it would help the neighbourhood (at least {min} letters)."),
+}
+
+
 async def ask_describe(update: Update, context: CustomContext, form: ResidentForm) -> object:
     tr = context.tr
     if form.mode == "follow":
         text = tr._("Write your message for request {code}. You can also send photos, voice "
                     "notes or files. Then press «✅ Done».").format(code=form.code or "")
     else:
-        text = tr._("Describe it in your own words: what is needed, where, since when, for "
-                    "whom (at least {min} letters).\nYou can also send photos, voice notes or "
-                    "files, in several messages. When finished, press «✅ Done».").format(
-                        min=tr.digits(MIN_TEXT))
+        text = "\n".join([tr._(DESCRIBE[form.kind or Kind.NEED]).format(
+                              min=tr.digits(MIN_TEXT)),
+                          tr._("You can also send photos, voice notes or files, in several "
+                               "messages. When finished, press «✅ Done».")])
     await reply(update, context, text, done_markup(tr))
     return rf.DESCRIBE
 
@@ -371,13 +382,17 @@ async def extras_hint(update: Update, context: CustomContext, form: ResidentForm
 
 # ------------------------------------------------------------------ summary and confirm
 
-def _filed_text(context: CustomContext, ticket: Ticket) -> str:
+def _filed_text(context: CustomContext, filed: forms.Filed) -> str:
+    """The receipt: the tracking code is the point, so it stands on a line of its own."""
     tr = context.tr
-    text = tr._("✅ Your request was sent.\nTracking code: {code}\nThe house will answer by "
-                "{due}. I will message you at every change. To see it later: «📋 My "
+    house = (localized(tr, filed.house.name_fa, filed.house.name_en) if filed.house
+             else tr._("The house"))
+    text = tr._("✅ Your request was sent. Your tracking code:\n{code}\n{house} will answer "
+                "by {due}. You will hear from us at every change. To see it later: «📋 My "
                 "requests» or /status {code}").format(
-        code=ticket.code, due=due_moment(tr, ticket, context.deps.settings.timezone))
-    note = holiday_note(tr, ticket, context.deps.calendar)
+        code=filed.ticket.code, house=house,
+        due=due_moment(tr, filed.ticket, context.deps.settings.timezone))
+    note = holiday_note(tr, filed.ticket, context.deps.calendar)
     return text + "\n" + note if note else text
 
 
@@ -388,7 +403,7 @@ async def on_confirm(update: Update, context: CustomContext, form: ResidentForm)
     tr = context.tr
     item = ConfirmFiling.unpack(query.data)
     try:
-        ticket = await forms.confirm(context.deps, form, item.form_id if item else "")
+        filed = await forms.confirm(context.deps, form, item.form_id if item else "")
     except Refused as exc:
         if exc.message == EXPIRED:
             await rf.answer_refused(update, context, exc)
@@ -398,8 +413,7 @@ async def on_confirm(update: Update, context: CustomContext, form: ResidentForm)
         return rf.END
     await query.answer()
     await query.edit_message_reply_markup(None)
-    await reply(update, context, _filed_text(context, ticket),
-                main_menu(tr))
+    await reply(update, context, _filed_text(context, filed), main_menu(tr))
     return rf.END
 
 

@@ -232,14 +232,14 @@ async def test_card_refreshes_after_take_and_shows_reasons(h: Harness) -> None:
     await h.send(MAYOR, f"/route {ticket.code} relief وام ازدواج می‌خواهد")
     card = (await h.send(OTHER_HOUSE, f"/show {ticket.code}"))[0]
     assert "وام ازدواج می‌خواهد" in card["text"]         # the mayor's reason
-    await h.press(OTHER_HOUSE, card, "برمی")
+    await h.press(OTHER_HOUSE, card, "رسیدگی می‌کنم")
     now = next(m for m in h.emu.chat(OTHER_HOUSE) if m["message_id"] == card["message_id"])
     labels = [b["text"] for row in now["reply_markup"]["inline_keyboard"] for b in row]
-    assert not any("برمی" in label for label in labels)
+    assert not any("رسیدگی می‌کنم" in label for label in labels)
     assert "سارا" in now["text"]                        # taken by, on the same card
     fresh = (await h.send(OTHER_HOUSE, f"/show {ticket.code}"))[0]
-    assert not any(
-        "برمی" in b["text"] for row in fresh["reply_markup"]["inline_keyboard"] for b in row)
+    offered = [b["text"] for row in fresh["reply_markup"]["inline_keyboard"] for b in row]
+    assert not any("رسیدگی می‌کنم" in label for label in offered)
     # Closed, then reopened by the resident: the card says why.
     await h.send(OTHER_HOUSE, f"/close {ticket.code} resolved وام پرداخت شد")
     await h.settle()

@@ -23,7 +23,7 @@ async def test_consent_names_who_sees_how_long_and_can_be_declined(h: Harness) -
     h.user(R2, "مینا")
     consent = (await h.send(R2, "📝 درخواست جدید"))[-1]
     text = consent["text"]
-    assert "شهردار" in text and "مسئول" in text and "مدیر" in text
+    assert "شهردار" in text and "ناظر" in text and "مدیر" in text
     assert "۷۳۰ روز" in text and "/forget_me" in text
     seen = await h.press(R2, consent, "نه، ممنون")
     shown = texts(seen)

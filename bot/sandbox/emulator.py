@@ -1524,6 +1524,9 @@ class Emulator:
 
     # ------------------------------------------------------------------ control API: observe
 
+    def chat_ids(self) -> list[int]:
+        return list(self._chats)
+
     def chat(self, chat_id: int) -> list[JsonDict]:
         chat = self._chats.get(chat_id)
         return copy.deepcopy(list(chat.messages.values())) if chat else []

@@ -17,7 +17,7 @@ from bot.deps import Deps
 from bot.domain import sla
 from bot.domain.models import Neighbourhood, Ticket
 from bot.domain.notices import Notice, NoticeKind, when
-from bot.domain.text import best_matches
+from bot.domain.text import rank_places
 from bot.domain.tickets import Action, CloseReason, Status, allowed
 from bot.i18n import N_
 from bot.services import windows
@@ -49,9 +49,10 @@ async def owned_by_code(conn: aiosqlite.Connection, code: str, resident_id: int
 
 async def search_neighbourhoods(conn: aiosqlite.Connection, query: str, limit: int = 8
                                 ) -> list[Neighbourhood]:
-    keys = await places.neighbourhood_search_keys(conn)
+    """Neighbourhoods matching a typed name of the neighbourhood, its city or province."""
+    names = await places.place_names(conn)
     found = []
-    for nid, _score in best_matches(query, keys, limit=limit):
+    for nid in rank_places(query, names, limit=limit):
         item = await places.neighbourhood(conn, nid)
         if item is not None:
             found.append(item)

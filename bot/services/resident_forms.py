@@ -295,7 +295,15 @@ async def set_urgent(deps: Deps, form: ResidentForm, reason: str | None) -> Summ
     return await to_summary(deps, form)
 
 
-async def confirm(deps: Deps, form: ResidentForm, key: str) -> Ticket:
+@dataclass(frozen=True)
+class Filed:
+    """A filed request and the house that answers it (named in the receipt)."""
+
+    ticket: Ticket
+    house: House | None
+
+
+async def confirm(deps: Deps, form: ResidentForm, key: str) -> Filed:
     """«✅ Send»: the ticket is filed and the form deleted in one transaction; a second press
     returns the same ticket."""
     if key != form.id or form.kind is None or form.category_id is None:
@@ -320,7 +328,9 @@ async def confirm(deps: Deps, form: ResidentForm, key: str) -> Ticket:
         await forms.delete(conn, form.person_id)
 
     ticket, _ = await file_ticket(deps, draft, idem_key=form.id, then=drop_form)
-    return ticket
+    async with deps.db.read() as conn:
+        house = await places.house(conn, ticket.house_id)
+    return Filed(ticket, house)
 
 
 async def already_filed(deps: Deps, person_id: int, key: str) -> Ticket:

@@ -251,7 +251,7 @@ def paged(tr: Translator, items: Sequence[tuple[str, CallbackData]], page: int,
     if page + 1 < pages:
         moves.append(_button(tr._("Next ▶️"), at(page + 1)))
     if moves:
-        rows.append(moves)
+        rows.append(moves[::-1] if tr.rtl else moves)  # right to left: next on the left
     if back is not None:
         rows.append([_button(back[0], back[1])])
     return InlineKeyboardMarkup(rows)
@@ -350,7 +350,7 @@ def my_list(tr: Translator, found: MyPage, timezone: str
     if page + 1 < pages:
         moves.append(_button(tr._("Older ▶️"), MyList(page + 1)))
     if moves:
-        rows.append(moves)
+        rows.append(moves[::-1] if tr.rtl else moves)  # right to left: next on the left
     return text, InlineKeyboardMarkup(rows)
 
 
