@@ -230,6 +230,7 @@ async def test_card_refreshes_after_take_and_shows_reasons(h: Harness) -> None:
     await team(h)
     ticket = await file(h)
     await h.send(MAYOR, f"/route {ticket.code} relief وام ازدواج می‌خواهد")
+    await h.settle()                      # the announcement first, so the card is the answer
     card = (await h.send(OTHER_HOUSE, f"/show {ticket.code}"))[0]
     assert "وام ازدواج می‌خواهد" in card["text"]         # the mayor's reason
     await h.press(OTHER_HOUSE, card, "رسیدگی می‌کنم")
@@ -247,6 +248,7 @@ async def test_card_refreshes_after_take_and_shows_reasons(h: Harness) -> None:
     prompt = (await h.press(RESIDENT, closed, "حل نشد"))[-1]
     assert prompt
     await h.send(RESIDENT, "هنوز وامی پرداخت نشده است")
+    await h.settle()
     card = (await h.send(OTHER_HOUSE, f"/show {ticket.code}"))[0]
     assert "هنوز وامی پرداخت نشده است" in card["text"]
 
