@@ -45,6 +45,7 @@ from handlers import (
     resident_track,
     staff,
     start,
+    visit,
 )
 from handlers.command_menus import sync_commands
 from storage.db import Database
@@ -60,8 +61,10 @@ def feature_handlers(settings: Settings) -> Handlers:
     """Feature modules in the order they must be tried (most specific first)."""
     # Role commands first (explicit commands and their own callback namespaces), so staff
     # commands work even while that person is in a resident form; admin's /start inv_… deep
-    # link must come before the resident conversation's /start entry.
-    return [*admin.HANDLERS, *mayor.HANDLERS, *staff.HANDLERS, *privacy.HANDLERS,
+    # link must come before the resident conversation's /start entry (so must the field
+    # visit's /start c_… and /start h_… claim links).
+    return [*visit.HANDLERS, *admin.HANDLERS, *mayor.HANDLERS, *staff.HANDLERS,
+            *privacy.HANDLERS,
             *resident_conversation.handlers(settings), *resident_track.HANDLERS, *start.HANDLERS]
 
 
@@ -100,6 +103,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
     # replying to a relayed message (group -1); each stops the update once it handled it.
     app.add_handlers(staff.PRIORITY_HANDLERS, group=staff.PRIORITY_GROUP)
     app.add_handlers(staff.PENDING_HANDLERS, group=staff.PENDING_GROUP)
+    # A claim's four digits and the next input of an open field visit (group -5).
+    app.add_handlers(visit.ROUTE_HANDLERS, group=visit.ROUTE_GROUP)
     app.add_handlers(resident_track.PRE_HANDLERS, group=resident_track.PRE_GROUP)
     app.add_handlers([*feature_handlers(settings), *fallback.HANDLERS], group=0)
     app.add_error_handler(errors.error_handler)

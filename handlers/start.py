@@ -54,8 +54,11 @@ def help_text(context: CustomContext) -> str:
         "/status CODE: the state of one request.\n"
         "📍 My neighbourhood (/neighbourhood): change your neighbourhood.\n"
         "🌐 /language: فارسی or English.\n"
-        "/cancel: stop what you are doing at any step."),
-        tr._("🔒 /forget_me: erase your personal data (open requests are withdrawn first).")]
+        "/cancel: stop what you are doing at any step.")]
+    parts.append(tr._("/claim CODE: a request filed for you at a field visit (the code on "
+                      "your receipt)."))
+    parts.append(tr._("🔒 /forget_me: erase your personal data (open requests are withdrawn "
+                      "first)."))
     if context.has_role("mayor"):
         parts.append(tr._(
             "For neighbourhood mayors:\n"
@@ -72,6 +75,11 @@ def help_text(context: CustomContext) -> str:
             "/queue · /show CODE · /take CODE · /reply CODE text · /ask CODE question · "
             "/note CODE text · /transfer CODE HOUSE reason · /close CODE · /reopen CODE · "
             "/overdue · /search text · /templates · /stats · /export · /files CODE"))
+    if context.has_role("mayor", "staff", "supervisor"):
+        parts.append(tr._(
+            "Field visits: /visit files requests for residents who are not on Telegram, "
+            "each with a receipt to hand over; /visit end closes it with a summary and all "
+            "receipts. /handover CODE: a one-time link for a request without a phone."))
     if context.has_role("admin"):
         parts.append(tr._(
             "For admins:\n"

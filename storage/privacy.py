@@ -8,7 +8,8 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.base import fetch_all, iso
+from bot.domain.models import Ticket
+from storage.base import fetch_all, iso, to_models
 from storage.staff_queries import FOLDED_TEXT
 
 
@@ -20,9 +21,23 @@ async def closed_before(conn: aiosqlite.Connection, before: datetime, limit: int
     return [int(r["id"]) for r in rows]
 
 
+# A request filed at a field visit and not claimed yet has its filer as resident: it is
+# someone else's, so the filer's /forget_me leaves it alone.
+_OWN = """t.resident_id = ? AND NOT EXISTS (SELECT 1 FROM visit_requests v
+          WHERE v.ticket_id = t.id AND v.claimed_by IS NULL)"""
+
+
+async def own_requests(conn: aiosqlite.Connection, resident_id: int) -> list[Ticket]:
+    """The person's own requests (newest first), without those they filed for others."""
+    return to_models(Ticket, await fetch_all(
+        conn, f"SELECT t.* FROM tickets t WHERE {_OWN} ORDER BY t.created_at DESC, t.id DESC",
+        (resident_id,)))
+
+
 async def by_resident(conn: aiosqlite.Connection, resident_id: int) -> list[int]:
-    rows = await fetch_all(conn, "SELECT id FROM tickets WHERE resident_id = ? "
-                                 "AND anonymised_at IS NULL", (resident_id,))
+    """Ids of the person's own requests that still hold personal data."""
+    rows = await fetch_all(conn, f"SELECT t.id FROM tickets t WHERE {_OWN} "
+                                 "AND t.anonymised_at IS NULL", (resident_id,))
     return [int(r["id"]) for r in rows]
 
 
@@ -39,6 +54,9 @@ async def anonymise_ticket(conn: aiosqlite.Connection, ticket_id: int, now: date
         WHERE id = ?""", (iso(now), iso(now), ticket_id))
     await conn.execute("UPDATE ticket_events SET body = NULL WHERE ticket_id = ?", (ticket_id,))
     await conn.execute("DELETE FROM ticket_attachments WHERE ticket_id = ?", (ticket_id,))
+    # Filed at a field visit: the name and phone of the person it was filed for.
+    await conn.execute("UPDATE visit_requests SET name = '', phone = NULL, "
+                       "handover_token = NULL WHERE ticket_id = ?", (ticket_id,))
     await conn.execute("DELETE FROM outbox WHERE ticket_id = ? AND status IN ('sent', 'failed')",
                        (ticket_id,))
 

@@ -132,9 +132,10 @@ async def count_by_resident(conn: aiosqlite.Connection, resident_id: int, *,
                             open_only: bool = False) -> int:
     sql = "SELECT count(*) FROM tickets WHERE resident_id = ?"
     params: list[Any] = [resident_id]
-    if open_only:
-        sql += f" AND status IN {_OPEN_SQL}"
-        params.extend(_OPEN)
+    if open_only:   # the open-requests limit: not those filed for others at a field visit
+        sql += f""" AND status IN {_OPEN_SQL} AND id NOT IN (SELECT ticket_id FROM
+            visit_requests WHERE filer_id = ? AND claimed_by IS NULL)"""
+        params.extend([*_OPEN, resident_id])
     return int(await fetch_value(conn, sql, params) or 0)
 
 

@@ -264,7 +264,7 @@ async def test_reminder_at_night_waits_until_the_end_of_quiet_hours_and_is_sent_
     last = h.messages(STAFF)[-1]
     assert code in last["text"] and "۶ ساعت" in last["text"]
     assert "شنبه ۷ آذر ۱۴۰۵، ساعت ۱۱:۵۴" in last["text"]          # weekday, date, time
-    assert any("✋" in text for text, _data in buttons(last))     # its own buttons
+    assert any("🙋" in text for text, _data in buttons(last))     # its own buttons (Take)
     for _ in range(3):
         await tick(h, 10 * timedelta(minutes=1))
     assert count(h, STAFF, "⏰") == 2                              # sent once

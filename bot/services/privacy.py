@@ -10,7 +10,6 @@ from datetime import timedelta
 from bot.deps import Deps
 from bot.services import resident as conn_level
 from storage import people, privacy
-from storage import tickets as repo
 
 BATCH = 200
 MAX_BATCHES = 50
@@ -49,20 +48,19 @@ class Forgotten:
 
 async def forget_preview(deps: Deps, person_id: int) -> ForgetPreview:
     async with deps.db.read() as conn:
-        total = await repo.count_by_resident(conn, person_id)
-        mine = await repo.by_resident(conn, person_id, limit=max(total, 1), offset=0)
-    return ForgetPreview([t.code for t in mine if t.is_open], total)
+        mine = await privacy.own_requests(conn, person_id)
+    return ForgetPreview([t.code for t in mine if t.is_open], len(mine))
 
 
 async def forget_me(deps: Deps, person_id: int) -> Forgotten:
     """In one transaction: open requests withdrawn (their staff are told), then every request
     of this resident anonymised and their own data (name unless they hold a role, phone,
-    consent, form) erased."""
+    consent, form) erased. Requests they filed for others at a field visit (not claimed
+    yet) are not theirs and stay."""
     now = deps.clock.now()
     withdrawn = []
     async with deps.db.tx() as conn:
-        total = await repo.count_by_resident(conn, person_id)
-        for ticket in await repo.by_resident(conn, person_id, limit=max(total, 1), offset=0):
+        for ticket in await privacy.own_requests(conn, person_id):
             if ticket.is_open:
                 await conn_level.withdraw(conn, deps, ticket, person_id)
                 withdrawn.append(ticket.code)

@@ -36,7 +36,7 @@ from bot.services.houses import match_house, split_house
 from bot.services.resident import notify_resident
 from bot.services.roles import Scope, scope_for
 from bot.services.tickets import Actor, announce, apply
-from storage import people, places
+from storage import people, places, visits
 from storage import staff_queries as q
 from storage import tickets as repo
 from storage.staff_queries import CannedReply as CannedReply
@@ -353,6 +353,7 @@ class CardView:
     attachments: int = 0
     phone_visible: bool = False
     events: list[EventView] | None = None    # None: the history was not asked for
+    visit: tuple[str, str] | None = None     # filed at a field visit: (its title, for whom)
     calendar: WorkCalendar | None = None     # office-time tickets: "due in 2 working days"
     route_reason: str | None = None      # why the mayor sent it to this house (last re-route)
     reopen_reason: str | None = None     # what the resident said when reopening (last reopen)
@@ -392,8 +393,14 @@ async def _card_view(conn: aiosqlite.Connection, deps: Deps, scope: Scope, ticke
         unreachable=await people.is_unreachable(conn, ticket.resident_id),
         attachments=await repo.attachment_count(conn, ticket.id),
         phone_visible=bool(ticket.phone) and _covers(scope.staff_areas, ticket),
-        events=events, calendar=deps.calendar, route_reason=routes[-1] if routes else None,
+        events=events, calendar=deps.calendar, visit=await _visit_tag(conn, ticket.id),
+        route_reason=routes[-1] if routes else None,
         reopen_reason=reopens[-1] if reopens and ticket.is_open else None)
+
+
+async def _visit_tag(conn: aiosqlite.Connection, ticket_id: int) -> tuple[str, str] | None:
+    found = (await visits.tags(conn, [ticket_id])).get(ticket_id)
+    return (found[1], found[2]) if found else None
 
 
 async def _event_view(conn: aiosqlite.Connection, event: TicketEvent) -> EventView:
@@ -559,12 +566,14 @@ class StatLine:
     overdue: int = 0
     median_first_response: timedelta | None = None
     within_window: float | None = None
+    from_visits: int = 0            # of all its requests, filed at field visits
 
 
 async def stats(deps: Deps, scope: Scope) -> list[StatLine]:
     now = deps.clock.now()
     async with deps.db.read() as conn:
         rows = await q.stats_rows(conn, scope.areas)
+        at_visits = await visits.counts_by_place(conn, None)
         groups: dict[tuple[int, int], list[Any]] = defaultdict(list)
         for row in rows:
             groups[(int(row["house_id"]), int(row["neighbourhood_id"]))].append(row)
@@ -572,7 +581,7 @@ async def stats(deps: Deps, scope: Scope) -> list[StatLine]:
         for (house_id, n_id), items in sorted(groups.items()):
             house = await places.house(conn, house_id)
             n = await places.neighbourhood(conn, n_id)
-            line = StatLine(house, n)
+            line = StatLine(house, n, from_visits=at_visits.get((house_id, n_id), 0))
             answered, judged, in_time = [], 0, 0
             for row in items:
                 status = Status(row["status"])
@@ -627,19 +636,22 @@ class ExportRow:
     house: tuple[str, str]
     category: tuple[str, str]
     phone: str
+    visit: str = ""                     # the field visit it was filed at (its title)
 
 
 async def export(deps: Deps, scope: Scope, start: datetime, end: datetime) -> list[ExportRow]:
     """Tickets filed in [start, end) in this person's scope (`bot.ui.cards.export_csv`)."""
     async with deps.db.read() as conn:
         rows = await q.export_rows(conn, scope.areas, start, end)
+        tags = await visits.tags(conn, [int(r["id"]) for r in rows])
     result = []
     for r in rows:
         ticket = Ticket.model_validate({k: r[k] for k in Ticket.model_fields if k in r})
         result.append(ExportRow(
             ticket, r["n_code"], (r["n_fa"], r["n_en"]), (r["h_fa"], r["h_en"]),
             (r["c_fa"], r["c_en"]),
-            (ticket.phone or "") if _covers(scope.staff_areas, ticket) else ""))
+            (ticket.phone or "") if _covers(scope.staff_areas, ticket) else "",
+            tags[ticket.id][1] if ticket.id in tags else ""))
     return result
 
 

@@ -52,6 +52,7 @@ class Draft:
     lat: float | None = None
     lon: float | None = None
     attachments: list[AttachmentIn] = field(default_factory=list)
+    filed_by: Actor | None = None     # someone filing for the resident (a field visit)
     urgent: bool = False
     urgent_reason: str | None = None
 
@@ -66,12 +67,14 @@ async def _unique_code(conn: aiosqlite.Connection) -> str:
 
 async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
                       then: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None,
-                      ) -> tuple[Ticket, bool]:
+                      after: Callable[[aiosqlite.Connection, Ticket], Awaitable[None]]
+                      | None = None) -> tuple[Ticket, bool]:
     """Create the ticket, its first event, its deadline and the staff notifications at once.
 
     `idem_key` (e.g. the resident's draft id) makes a double press on "confirm" return the
     ticket already filed instead of a second one. Returns (ticket, created). `then` runs in
-    the same transaction (the resident's form is deleted with the filing).
+    the same transaction (the resident's form is deleted with the filing); `after` too, with
+    the new ticket (a field visit records whom it was filed for).
     """
     now = deps.clock.now()
     async with deps.db.tx() as conn:
@@ -92,8 +95,9 @@ async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
             sla_next_at=clock["sla_next_at"], sla_clock=clock["sla_clock"],
             window_hours=clock["window_hours"], urgent=draft.urgent,
             urgent_reason=draft.urgent_reason if draft.urgent else None)
+        actor = draft.filed_by or Actor(draft.resident_id, "resident")
         event_id = await repo.add_event(conn, ticket_id=ticket.id, at=now,
-                                        actor_id=draft.resident_id, actor_role="resident",
+                                        actor_id=actor.id, actor_role=actor.role,
                                         action=Action.FILE, public=True, body=draft.text)
         for item in draft.attachments:
             await repo.add_attachment(conn, ticket_id=ticket.id, event_id=event_id,
@@ -102,6 +106,8 @@ async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
                                       now=now)
         await repo.remember_filed(conn, idem_key, ticket.id)
         await announce(conn, deps, ticket, reason="new")
+        if after is not None:
+            await after(conn, ticket)
     return ticket, True
 
 

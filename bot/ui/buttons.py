@@ -222,3 +222,39 @@ class ForgetMe(CallbackData, prefix="forget"):
     """/forget_me's confirmation."""
 
     action: ForgetAction
+
+
+# ---------------------------------------------------------------------------- field visits
+
+
+class VisitAction(StrEnum):
+    NOW = "now"           # the visit is held now
+    NEW = "new"           # file for the next person
+    NO_PHONE = "nophone"
+    DROP = "drop"         # drop the request being written
+    END = "end"           # end the visit
+
+
+@dataclass(frozen=True)
+class VisitButton(CallbackData, prefix="vis"):
+    action: VisitAction
+
+
+@dataclass(frozen=True)
+class VisitPlace(CallbackData, prefix="vis", action="n"):
+    neighbourhood_id: int
+
+
+@dataclass(frozen=True)
+class VisitKind(CallbackData, prefix="vis", action="kind"):
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class VisitCategory(CallbackData, prefix="vis", action="cat"):
+    category_id: int
+
+
+@dataclass(frozen=True)
+class VisitFile(CallbackData, prefix="vis", action="ok"):
+    draft_id: str         # the request's draft id, also the filing's idempotency key

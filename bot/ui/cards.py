@@ -30,6 +30,8 @@ ACTION_LABEL: dict[str, str] = {
     Action.NOTE: N_("internal note"), Action.TRANSFER: N_("transferred"),
     Action.ROUTE: N_("re-routed"), Action.CLOSE: N_("closed"),
     Action.WITHDRAW: N_("withdrawn"), Action.REOPEN: N_("reopened"),
+    Action.RATE: N_("rated"), Action.SLA: N_("deadline"),
+    "claim": N_("claimed by the resident"),
     Action.RATE: N_("rated"), Action.SLA: N_("deadline"), Action.URGENCY: N_("urgency"),
 }
 
@@ -69,6 +71,9 @@ def card_text(tr: Translator, view: CardView, tz: str) -> str:
             reason=view.reopen_reason))
     if view.duplicate_code:
         lines.append(tr._("Duplicate of: {code}").format(code=view.duplicate_code))
+    if view.visit is not None:
+        lines.append(tr._("🤝 Field visit: {title} · for {name}").format(
+            title=view.visit[0], name=view.visit[1]))
     if view.unreachable:
         lines.append(tr._("⚠️ The resident has blocked the bot: messages to them are not "
                           "delivered. Reach them another way."))
@@ -136,13 +141,15 @@ def stats_text(tr: Translator, lines: list[StatLine]) -> str:
             house=house, neighbourhood=localized(tr, n.name_fa, n.name_en) if n else "?",
             open=tr.digits(line.open), overdue=tr.digits(line.overdue), median=median,
             share=share))
+        if line.from_visits:
+            out[-1] += tr._(", from field visits {n}").format(n=tr.digits(line.from_visits))
     return "\n".join(out)
 
 
 EXPORT_HEADERS = (N_("code"), N_("filed"), N_("neighbourhood code"), N_("neighbourhood"),
                   N_("house"), N_("category"), N_("type"), N_("status"), N_("close reason"),
-                  N_("deadline"), N_("first answer"), N_("closed"), N_("rating"), N_("phone"),
-                  N_("text"))
+                  N_("deadline"), N_("first answer"), N_("closed"), N_("rating"),
+                  N_("field visit"), N_("phone"), N_("text"))
 
 
 def export_csv(tr: Translator, rows: list[ExportRow], tz: str) -> bytes:
@@ -162,7 +169,7 @@ def export_csv(tr: Translator, rows: list[ExportRow], tz: str) -> bytes:
             localized(tr, *row.category), kind_label(tr, t.kind), status_label(tr, t.status),
             tr._(CLOSE_REASON[t.close_reason]) if t.close_reason else "",
             when(t.due_at), when(t.first_response_at), when(t.closed_at),
-            t.rating or "", row.phone, t.text,
+            t.rating or "", row.visit, row.phone, t.text,
         ])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 

@@ -10,15 +10,16 @@ notices were typed; keyboards (Show/Take, the rating stars) are built here too.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 
-from bot.domain.notices import ARGS_KEY, PAYLOAD_KEY, NoticeKind, parse_when
+from bot.domain.notices import ARGS_KEY, PAYLOAD_KEY, RESIDENT_NOTICES, NoticeKind, parse_when
 from bot.domain.tickets import CloseReason, Kind, Status
 from bot.i18n import N_, Translator, translator
+from bot.services import visits as visits_svc
 from bot.services.notify import Name, Ref, ReferenceNames, send_context
 from bot.ui.buttons import NoticeAction, NoticeButton, Rate, RateAction, RateButton
 from bot.ui.jalali import TEHRAN, format_date, format_datetime, format_due, format_duration
@@ -346,6 +347,11 @@ def _resident_late(v: View) -> Rendered:
     return Rendered(text.format(code=v["code"], hours=tr.digits(v["hours"])))
 
 
+def _claimed(v: View) -> Rendered:
+    return Rendered(v.tr._("🔗 {name} now follows request {code} in Telegram; its messages "
+                           "go to them from now on.").format(name=v["name"], code=v["code"]))
+
+
 RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
     NoticeKind.NEW_TICKET: _announce,
     NoticeKind.IN_YOUR_QUEUE: _announce,
@@ -363,8 +369,14 @@ RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
     NoticeKind.SLA_ESCALATION: _sla_escalation,
     NoticeKind.SLA_RESIDENT_LATE: _resident_late,
     NoticeKind.DIGEST: _digest,
+    NoticeKind.CLAIMED: _claimed,
     NoticeKind.URGENCY: _urgency,
 }
+
+
+def proxy_prefix(tr: Translator, name: str) -> str:
+    """Above a message meant for a resident that goes to whoever filed it for them."""
+    return tr._("📌 For the resident: {name}").format(name=name)
 
 
 def is_notice(payload: dict[str, Any]) -> bool:
@@ -393,5 +405,12 @@ class NoticeRenderer:
         wanted = [(ref, int(args[key])) for key, ref in REFERENCES.items()
                   if args.get(key) is not None]
         ctx = await send_context(db, self.names, chat_id, wanted, self.default_locale)
-        return render(notice, translator(ctx.locale), ticket_id, args, ctx.names,
-                      self.timezone)
+        tr = translator(ctx.locale)
+        rendered = render(notice, tr, ticket_id, args, ctx.names, self.timezone)
+        if notice in RESIDENT_NOTICES and ticket_id is not None:
+            # A request filed at a field visit and not claimed yet: its resident's messages
+            # go to whoever filed it, marked, to pass on by phone or in person.
+            name = await visits_svc.proxy_name(db, ticket_id, chat_id)
+            if name is not None:
+                return replace(rendered, text=f"{proxy_prefix(tr, name)}\n\n{rendered.text}")
+        return rendered

@@ -63,6 +63,7 @@ EVENT_LABELS: dict[str, str] = {
     Action.REOPEN: N_("Reopened: not resolved"),
     Action.RATE: N_("Your rating"),
     Action.SLA: N_("Reminder to the house"),
+    "claim": N_("Linked to your Telegram account"),
     Action.URGENCY: N_("Urgency changed by the neighbourhood mayor"),
 }
 

@@ -1,8 +1,8 @@
 -- Keeping the consent's promise (issue 11): RETENTION_DAYS after closing a request is
 -- anonymised (name, phone, text, attachments and location removed; category, house,
 -- neighbourhood, dates and outcome kept for statistics), and /forget_me does it at once.
--- (Numbered 0005 on its branch after 0004_calendar; 0007 once 0005-0006 of other branches
--- are merged.)
+-- (Numbered 0006 on its branch after 0004_calendar and 0005_visits; 0007 once 0006 of
+-- another branch is merged.)
 ALTER TABLE tickets ADD COLUMN anonymised_at TEXT;
 CREATE INDEX tickets_to_anonymise ON tickets(closed_at)
     WHERE anonymised_at IS NULL AND closed_at IS NOT NULL;
