@@ -115,3 +115,45 @@ async def test_forget_me_withdraws_open_requests_after_confirming(h: Harness) ->
         person = await people.get(conn, RESIDENT)
     assert person is not None and person.consent_at is None and person.phone is None
     assert person.first_name == ""
+
+
+async def test_forget_me_leaves_requests_filed_for_others_and_retention_erases_them(
+        tmp_path: Path) -> None:
+    """A field-visit request not claimed yet has its filer as resident: the filer's
+    /forget_me leaves it; retention erases the name and phone it was filed for."""
+    from storage.base import iso
+
+    h = await start_harness(tmp_path, retention_days=30)
+    try:
+        await team(h)
+        mine = await file(h, resident=MAYOR, text="چراغ کوچه خاموش است")
+        for_her = await file(h, resident=MAYOR, text="خانم احمدی برای دارو کمک می‌خواهد")
+        now = iso(h.clock.now())
+        async with h.deps.db.tx() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO visits(filer_id, chat_id, neighbourhood_id, title, step, "
+                "started_at, updated_at) VALUES (?, ?, ?, 'نشست', 'done', ?, ?)",
+                (MAYOR, MAYOR, for_her.neighbourhood_id, now, now))
+            await conn.execute(
+                "INSERT INTO visit_requests(ticket_id, visit_id, filer_id, name, phone, "
+                "created_at) VALUES (?, ?, ?, 'فاطمه احمدی', '09121234567', ?)",
+                (for_her.id, cursor.lastrowid, MAYOR, now))
+        question = (await h.send(MAYOR, "/forget_me"))[-1]
+        assert mine.code in question["text"] and for_her.code not in question["text"]
+        await h.press(MAYOR, question, "بله")
+        assert (await reload(h, mine)).text == ""
+        kept = await reload(h, for_her)
+        assert kept.text and kept.status is not Status.CLOSED
+        async with h.deps.db.read() as conn:
+            mayor = await people.get(conn, MAYOR)
+        assert mayor is not None and mayor.first_name != ""        # a role keeps the name
+        await h.send(STAFF, f"/close {for_her.code} resolved دارو رسید")
+        h.clock.advance(timedelta(days=31))
+        assert await privacy.anonymise_due(h.deps) >= 1
+        async with h.deps.db.read() as conn:
+            row = await fetch_value(conn, "SELECT name || '|' || coalesce(phone, '') "
+                                          "FROM visit_requests WHERE ticket_id = ?",
+                                    (for_her.id,))
+        assert row == "|"
+    finally:
+        await stop_harness(h)
