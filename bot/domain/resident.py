@@ -31,15 +31,15 @@ class Late:
     next_at: datetime | None
 
 
-def lateness(ticket: Ticket, now: datetime, second_hours: float, span: Span = WALL
-             ) -> Late | None:
+def lateness(ticket: Ticket, now: datetime, second_hours: float, span: Span = WALL,
+             breach_at: datetime | None = None) -> Late | None:
     """The honest state of an open request whose deadline passed with no public answer
-    (the SLA sweep escalates it at `due_at` and again `second_hours` later on the ticket's
-    clock `span`, and tells the resident each time)."""
+    (the SLA sweep escalates it at the deadline — `breach_at` when known — and again
+    `second_hours` later on the ticket's clock `span`, and tells the resident each time)."""
     if not ticket.is_open or ticket.first_response_at is not None \
             or ticket.paused_at is not None or ticket.due_at > now:
         return None
-    second_at = span.add(ticket.due_at, timedelta(hours=second_hours))
+    second_at = span.add(breach_at or ticket.due_at, timedelta(hours=second_hours))
     return Late(ticket.due_at, now >= second_at, second_at if now < second_at else None)
 
 

@@ -12,8 +12,9 @@ from datetime import datetime
 from bot.deps import Deps
 from bot.domain import forms as steps
 from bot.domain.forms import ResidentForm
-from bot.domain.models import Ticket
+from bot.domain.models import Ticket, TicketEvent
 from bot.domain.resident import Detail, MyPage, lateness
+from bot.domain.sla import BREACH
 from bot.domain.tickets import Action, Status, allowed
 from bot.i18n import N_
 from bot.services import resident as conn_level
@@ -59,7 +60,15 @@ async def _detail(deps: Deps, ticket: Ticket | None) -> Detail | None:
     return Detail(ticket, history, category, house, files,
                   conn_level.can_reopen(deps, ticket),
                   lateness(ticket, deps.clock.now(), deps.settings.second_escalation_hours,
-                           windows.span(deps, ticket)))
+                           windows.span(deps, ticket), _breach_at(ticket, history)))
+
+
+def _breach_at(ticket: Ticket, history: list[TicketEvent]) -> datetime | None:
+    """When the sweep reported the missed deadline of the current window (its public event)."""
+    found = [e.at for e in history if e.action == Action.SLA
+             and e.details.get("sla") == BREACH
+             and e.details.get("window", ticket.window_no) == ticket.window_no]
+    return found[-1] if found else None
 
 
 async def owned(deps: Deps, person_id: int, ticket_id: int) -> Ticket:

@@ -333,7 +333,7 @@ def _resident_late(v: View) -> Rendered:
             head.format(code=v["code"], hours=tr.digits(v["hours"])),
             tr._("It was reported to the neighbourhood mayor and the supervisor of {house}, "
                  "who follow it up.").format(house=v.name("house_id")),
-            tr._("You will hear from us again by {when}.").format(when=v.date_time("next")),
+            tr._("You will hear from us again by {when}.").format(when=v.due("next")),
         ]))
     if v.get("office"):
         text = tr._("😔 We are sorry: your request {code} was not answered within {hours} "

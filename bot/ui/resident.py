@@ -316,7 +316,7 @@ def late_lines(tr: Translator, late: Late, house: str, timezone: str) -> list[st
     """What a resident is told about their overdue request: since when, to whom it was
     reported, and when they hear from us next."""
     lines = [tr._("Answer was due: {due}").format(
-                 due=format_datetime(late.due_at, tr.locale, timezone)),
+                 due=format_due(late.due_at, tr.locale, timezone)),
              tr._("It was reported to the neighbourhood mayor and the supervisor of {house}, "
                   "who follow it up.").format(house=house)]
     if late.second:
@@ -324,7 +324,7 @@ def late_lines(tr: Translator, late: Late, house: str, timezone: str) -> list[st
                           "programme."))
     if late.next_at is not None:
         lines.append(tr._("You will hear from us again by {when}.").format(
-            when=format_datetime(late.next_at, tr.locale, timezone)))
+            when=format_due(late.next_at, tr.locale, timezone)))
     return lines
 
 
