@@ -314,3 +314,21 @@ async def test_plain_typed_duplicate_and_close_and_more_house_names(h: Harness) 
         routed = [e.body for e in await repo.events(conn, third.id, public_only=False)
                   if e.action == "route"]
     assert routed == ["کمک‌های اولیه"]           # «احمر» was part of the house's name
+
+
+async def test_an_answer_whose_photo_is_gone_still_reaches_the_resident(h: Harness) -> None:
+    from bot.services import staff as svc
+    from bot.services.staff import Ref, StaffMedia
+
+    await team(h)
+    ticket = await file(h)
+    async with h.deps.db.read() as conn:
+        from storage import people
+
+        roles = await people.active_roles(conn, STAFF)
+    scope = await svc.current_scope(h.deps, STAFF, roles, STAFF, False)
+    gone = StaffMedia("photo", "no-such-file", None, STAFF, 999_999)   # deleted meanwhile
+    await svc.reply(h.deps, scope, Ref(ticket_id=ticket.id), "فرم را ببینید", media=gone)
+    await h.settle()
+    got = h.last(RESIDENT)
+    assert "فرم را ببینید" in got["text"] and ticket.code in got["text"]
