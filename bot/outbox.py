@@ -48,7 +48,13 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.clock import Clock
 from bot.domain.models import OutboxMessage
-from bot.domain.notices import HELD_KEY, PAYLOAD_KEY, RESIDENT_NOTICES, NoticeKind
+from bot.domain.notices import (
+    HELD_KEY,
+    PAYLOAD_KEY,
+    RESIDENT_NOTICES,
+    NoticeKind,
+    copy_source,
+)
 from bot.domain.workcal import QuietHours
 from bot.outbox_queue import MARKUP, MARKUP_KIND, PHOTO, TEXT, OutboxQueue
 from bot.ui.notices import NoticeRenderer, is_notice
@@ -371,6 +377,22 @@ class Outbox(OutboxQueue):
                     ) -> int:
         if message.payload.get(PHOTO):
             return await self._send_photo(bot, message, str(message.payload[PHOTO]), text)
+        source = copy_source(message.payload)
+        if source is not None:   # a copy (never a forward) with the text as its caption
+            await self.limiter.acquire(message.chat_id)
+            try:
+                copied = await bot.copy_message(message.chat_id, from_chat_id=source[0],
+                                                message_id=source[1], caption=text,
+                                                reply_markup=markup,
+                                                disable_notification=silent)
+                return copied.message_id
+            except BadRequest as exc:   # e.g. the original was deleted: the words still go
+                log.warning("outbox row %s not copied (%s); sent as text", message.id, exc)
+                sent = await bot.send_message(message.chat_id, text, reply_markup=markup,
+                                              disable_notification=silent)
+                return sent.message_id
+            finally:
+                self.limiter.done(message.chat_id)
         parts = split_text(text)
         sent_id = 0
         for index in range(parts_sent, len(parts)):

@@ -13,6 +13,7 @@ from telegram.ext import Application
 
 from bot import metrics
 from bot.deps import Deps
+from bot.services.privacy import anonymise_due
 from bot.services.sla import housekeeping, run_digest, sweep
 from bot.weekly_chart import send_weekly_charts
 
@@ -41,6 +42,15 @@ async def _digest_job(context: Any) -> None:
         log.exception("weekly charts failed")
 
 
+async def _retention_job(context: Any) -> None:
+    """RETENTION_DAYS after closing, requests lose their personal data (the consent says so)."""
+    try:
+        done = await anonymise_due(context.application.bot_data["deps"])
+        log.info("retention: anonymised %d closed requests", done)
+    except Exception:
+        log.exception("retention job failed")
+
+
 async def _housekeeping_job(context: Any) -> None:
     deps = context.application.bot_data["deps"]
     try:
@@ -61,3 +71,4 @@ def register_jobs(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) ->
     hour, minute = (int(x) for x in settings.digest_time.split(":"))
     queue.run_daily(_digest_job, time=time(hour, minute, tzinfo=settings.tz), name="sla_digest")
     queue.run_daily(_housekeeping_job, time=time(4, 0, tzinfo=settings.tz), name="housekeeping")
+    queue.run_daily(_retention_job, time=time(4, 15, tzinfo=settings.tz), name="retention")

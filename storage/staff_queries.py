@@ -88,12 +88,17 @@ def _queue_filter(kind: str, me: int, now: datetime, params: list[Any]) -> str:
 
 async def queue(conn: aiosqlite.Connection, areas: list[Area], *, kind: str, me: int,
                 now: datetime, limit: int, offset: int,
-                statuses: tuple[str, ...] = OPEN) -> tuple[list[Ticket], int]:
+                statuses: tuple[str, ...] = OPEN, untriaged: bool = False
+                ) -> tuple[list[Ticket], int]:
     """Open tickets in scope, urgent ones first, then oldest first (the one waiting longest is
-    on top), and the total."""
+    on top), and the total. `untriaged` (a mayor's inbox): without those already re-routed in
+    their current window."""
     params: list[Any] = list(statuses)
     sql = (f" FROM tickets t WHERE t.status IN ({','.join('?' * len(statuses))}) AND "
            f"{_scope_sql(areas, params)}{_queue_filter(kind, me, now, params)}")
+    if untriaged:
+        sql += (" AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id "
+                "AND e.action = 'route' AND e.at >= t.window_started_at)")
     total = int(await fetch_value(conn, "SELECT count(*)" + sql, params) or 0)
     rows = await fetch_all(conn, "SELECT t.*" + sql + " ORDER BY t.urgent DESC, t.created_at, "
                            "t.id LIMIT ? OFFSET ?", [*params, limit, offset])
@@ -108,6 +113,7 @@ _FOLDED_TEXT = "t.text"
 for _a, _b in _FOLDS:
     _FOLDED_TEXT = f"replace({_FOLDED_TEXT}, '{_a}', '{_b}')"
 _FOLDED_TEXT = f"lower({_FOLDED_TEXT})"
+FOLDED_TEXT = _FOLDED_TEXT      # what the FTS trigger indexed for a ticket `t`
 # A scope this small is cheaper to scan (index on house, neighbourhood, created_at) than to
 # filter every full-text hit of the whole database.
 SMALL_SCOPE = 4

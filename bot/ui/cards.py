@@ -9,7 +9,7 @@ from bot.domain.models import Ticket
 from bot.domain.tickets import Action, CloseReason
 from bot.domain.workcal import WorkCalendar
 from bot.i18n import N_, Translator
-from bot.services.staff import CardView, EventView, ListItem
+from bot.services.staff import HANDLED_DAYS, CardView, EventView, Handled, ListItem
 from bot.ui.jalali import format_datetime
 from bot.ui.labels import CLOSE_REASON, kind_label, localized, status_label
 from bot.ui.sla_badge import sla_badge
@@ -53,6 +53,12 @@ def card_text(tr: Translator, view: CardView, tz: str) -> str:
         lines.insert(1, tr._("🚨 Urgent: {reason}").format(reason=ticket.urgent_reason or ""))
     if view.assignee_name is not None:
         lines.append(tr._("Taken by: {name}").format(name=view.assignee_name))
+    if view.route_reason:
+        lines.append(tr._("🔀 The mayor's reason for this house: {reason}").format(
+            reason=view.route_reason))
+    if view.reopen_reason:
+        lines.append(tr._("🔁 Reopened by the resident: {reason}").format(
+            reason=view.reopen_reason))
     if view.duplicate_code:
         lines.append(tr._("Duplicate of: {code}").format(code=view.duplicate_code))
     if view.visit is not None:
@@ -107,3 +113,20 @@ def list_line(tr: Translator, item: ListItem, now: datetime,
             f"{sla_badge(tr, ticket, now, calendar)}\n   {short}")
 
 
+def handled_lines(tr: Translator, items: list[Handled]) -> list[str]:
+    """The mayor's inbox footer: what they already routed or closed, and where it went."""
+    if not items:
+        return []
+    lines = [tr._("✔️ Already handled by you (last {days} days):").format(
+        days=tr.digits(HANDLED_DAYS))]
+    for item in items:
+        code = item.ticket.code
+        if item.to_house is not None:
+            lines.append(tr._("• {code} → {house}").format(
+                code=code, house=localized(tr, item.to_house.name_fa, item.to_house.name_en)))
+        elif item.original:
+            lines.append(tr._("• {code}: duplicate of {original}").format(
+                code=code, original=item.original))
+        else:
+            lines.append(tr._("• {code}: closed").format(code=code))
+    return lines
