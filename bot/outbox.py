@@ -36,6 +36,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,15 +48,22 @@ from telegram import (
     ReplyKeyboardRemove,
     TelegramObject,
 )
+from telegram.error import BadRequest
 
 from bot.alerts import OutageAlarm
 from bot.clock import Clock
 from bot.domain.delivery import ALERT, RECEIPT, backoff, expires_at, priority
 from bot.domain.limits import TEXT_LIMIT, split
 from bot.domain.models import OutboxMessage
-from bot.domain.notices import HELD_KEY, PAYLOAD_KEY, RESIDENT_NOTICES, NoticeKind
+from bot.domain.notices import (
+    HELD_KEY,
+    PAYLOAD_KEY,
+    RESIDENT_NOTICES,
+    NoticeKind,
+    copy_source,
+)
 from bot.domain.workcal import QuietHours
-from bot.outbox_queue import MARKUP, MARKUP_KIND, TEXT, OutboxQueue
+from bot.outbox_queue import MARKUP, MARKUP_KIND, PHOTO, TEXT, OutboxQueue
 from bot.telegram_errors import Classified, Verdict, classify
 from bot.ui.notices import NoticeRenderer, is_notice
 from storage import outbox as repo
@@ -393,6 +401,24 @@ class Outbox(OutboxQueue):
     async def _send(self, bot: Bot, message: OutboxMessage, text: str,
                     markup: ReplyMarkup | None, parts_sent: int, *, silent: bool = False
                     ) -> int:
+        if message.payload.get(PHOTO):
+            return await self._send_photo(bot, message, str(message.payload[PHOTO]), text)
+        source = copy_source(message.payload)
+        if source is not None:   # a copy (never a forward) with the text as its caption
+            await self.limiter.acquire(message.chat_id)
+            try:
+                copied = await bot.copy_message(message.chat_id, from_chat_id=source[0],
+                                                message_id=source[1], caption=text,
+                                                reply_markup=markup,
+                                                disable_notification=silent)
+                return copied.message_id
+            except BadRequest as exc:   # e.g. the original was deleted: the words still go
+                log.warning("outbox row %s not copied (%s); sent as text", message.id, exc)
+                sent = await bot.send_message(message.chat_id, text, reply_markup=markup,
+                                              disable_notification=silent)
+                return sent.message_id
+            finally:
+                self.limiter.done(message.chat_id)
         parts = split_text(text)
         sent_id = 0
         for index in range(parts_sent, len(parts)):
@@ -413,6 +439,19 @@ class Outbox(OutboxQueue):
                 async with self.db.tx() as conn:
                     await repo.mark_part_sent(conn, message.id, index + 1)
         return sent_id
+
+
+    async def _send_photo(self, bot: Bot, message: OutboxMessage, path: str, caption: str
+                          ) -> int:
+        """A picture row (e.g. the weekly chart); a missing file fails the row for good."""
+        data = await asyncio.to_thread(Path(path).read_bytes)
+        await self.limiter.acquire(message.chat_id)
+        try:
+            sent = await bot.send_photo(message.chat_id, photo=data, caption=caption or None,
+                                        filename=Path(path).name)
+        finally:
+            self.limiter.done(message.chat_id)
+        return sent.message_id
 
 
 class _PartSent(Exception):

@@ -9,6 +9,7 @@ from bot.config import SUPPORTED_LOCALES
 from bot.context import CustomContext
 from bot.i18n import translator
 from bot.services import people as people_svc
+from bot.ui import resident as resident_ui
 from bot.ui.buttons import SetLanguage
 from bot.ui.menus import MenuItem, all_labels, main_menu
 from bot.ui.resident import consent_markup, language_keyboard
@@ -30,13 +31,7 @@ def welcome_text(context: CustomContext) -> str:
 
 
 def consent_text(context: CustomContext) -> str:
-    return context.tr._(
-        "Before you send a request, please know what we keep:\n"
-        "• your name and Telegram id, so we can answer you;\n"
-        "• what you write and send (text, photos, voice notes, files);\n"
-        "• your phone number only if you choose to share it.\n"
-        "Only your neighbourhood mayor and the staff of the house that handles your "
-        "request see it. Do you agree?")
+    return resident_ui.consent_text(context.tr, context.deps.settings.retention_days)
 
 
 async def start(update: Update, context: CustomContext) -> None:
@@ -60,6 +55,10 @@ def help_text(context: CustomContext) -> str:
         "📍 My neighbourhood (/neighbourhood): change your neighbourhood.\n"
         "🌐 /language: فارسی or English.\n"
         "/cancel: stop what you are doing at any step.")]
+    parts.append(tr._("/claim CODE: a request filed for you at a field visit (the code on "
+                      "your receipt)."))
+    parts.append(tr._("🔒 /forget_me: erase your personal data (open requests are withdrawn "
+                      "first)."))
     if context.has_role("mayor"):
         parts.append(tr._(
             "For neighbourhood mayors:\n"
@@ -76,6 +75,11 @@ def help_text(context: CustomContext) -> str:
             "/queue · /show CODE · /take CODE · /reply CODE text · /ask CODE question · "
             "/note CODE text · /transfer CODE HOUSE reason · /close CODE · /reopen CODE · "
             "/overdue · /search text · /templates · /stats · /export · /files CODE"))
+    if context.has_role("mayor", "staff", "supervisor"):
+        parts.append(tr._(
+            "Field visits: /visit files requests for residents who are not on Telegram, "
+            "each with a receipt to hand over; /visit end closes it with a summary and all "
+            "receipts. /handover CODE: a one-time link for a request without a phone."))
     if context.has_role("admin"):
         parts.append(tr._(
             "For admins:\n"

@@ -29,6 +29,8 @@ ARGS: dict[NoticeKind, dict[str, Any]] = {
     NoticeKind.WITHDRAWN: {"code": "ABC123"},
     NoticeKind.TAKEN: {"code": "ABC123", "rate": False},
     NoticeKind.ANSWER: {"code": "ABC123", "text": "done", "rate": False},
+    NoticeKind.ANSWER_COPY: {"code": "ABC123", "text": "see the photo", "rate": False,
+                             "copy_from": [5, 7]},
     NoticeKind.QUESTION: {"code": "ABC123", "text": "where?", "rate": False},
     NoticeKind.MOVED: {"code": "ABC123", "from_house_id": 1, "to_house_id": 2, "rate": False},
     NoticeKind.CLOSED: {"code": "ABC123", "reason": "duplicate", "original": "DEF456",
@@ -43,6 +45,7 @@ ARGS: dict[NoticeKind, dict[str, Any]] = {
                         "oldest_overdue": ["ABC123"], "soonest_due": ["DEF456"],
                         "oldest_open": ["ABC123", "DEF456"]},
     NoticeKind.RECEIPT: {"code": "ABC123", "due": when(NOW)},
+    NoticeKind.CLAIMED: {"code": "ABC123", "name": "Ali Rezaei"},
     NoticeKind.URGENCY: {"code": "ABC123", "due": PLACE["due"], "urgent": True,
                          "rate": False},
 }

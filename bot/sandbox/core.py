@@ -18,7 +18,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot import sla
-from bot.app import SANDBOX_TOKEN, build_application, deps_of, start_app, stop_app
+from bot.app import SANDBOX_TOKEN, build_application, deps_of, start_app, stop_app, sync_role_menus
 from bot.clock import OffsetClock
 from bot.config import Settings
 from bot.domain.workcal import WorkCalendar
@@ -90,6 +90,8 @@ class Sandbox:
             else:
                 emu.add_user(EmuUser(id=person.user_id, first_name=person.name,
                                      language_code="fa"))
+        # The cast got its roles after the bot started: their role menus, without /start.
+        await sync_role_menus(app)
         self.emu, self.app, self.people = emu, app, cast
         self._pump = asyncio.create_task(self._forward(emu.subscribe()), name="sandbox-events")
         self.ready.set()

@@ -53,6 +53,7 @@ class Draft:
     lat: float | None = None
     lon: float | None = None
     attachments: list[AttachmentIn] = field(default_factory=list)
+    filed_by: Actor | None = None     # someone filing for the resident (a field visit)
     urgent: bool = False
     urgent_reason: str | None = None
 
@@ -67,12 +68,14 @@ async def _unique_code(conn: aiosqlite.Connection) -> str:
 
 async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
                       then: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None,
-                      ) -> tuple[Ticket, bool]:
+                      after: Callable[[aiosqlite.Connection, Ticket], Awaitable[None]]
+                      | None = None) -> tuple[Ticket, bool]:
     """Create the ticket, its first event, its deadline and the staff notifications at once.
 
     `idem_key` (e.g. the resident's draft id) makes a double press on "confirm" return the
     ticket already filed instead of a second one. Returns (ticket, created). `then` runs in
-    the same transaction (the resident's form is deleted with the filing).
+    the same transaction (the resident's form is deleted with the filing); `after` too, with
+    the new ticket (a field visit records whom it was filed for).
     """
     now = deps.clock.now()
     async with deps.db.tx() as conn:
@@ -93,8 +96,9 @@ async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
             sla_next_at=clock["sla_next_at"], sla_clock=clock["sla_clock"],
             window_hours=clock["window_hours"], urgent=draft.urgent,
             urgent_reason=draft.urgent_reason if draft.urgent else None)
+        actor = draft.filed_by or Actor(draft.resident_id, "resident")
         event_id = await repo.add_event(conn, ticket_id=ticket.id, at=now,
-                                        actor_id=draft.resident_id, actor_role="resident",
+                                        actor_id=actor.id, actor_role=actor.role,
                                         action=Action.FILE, public=True, body=draft.text)
         for item in draft.attachments:
             await repo.add_attachment(conn, ticket_id=ticket.id, event_id=event_id,
@@ -112,6 +116,8 @@ async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
         await deps.outbox.notify(conn, Notice(
             NoticeKind.RECEIPT, ticket.resident_id, receipt_key(ticket.id), RECEIPT,
             ticket.id, receipt, not_before=now + RECEIPT_GRACE))
+        if after is not None:
+            await after(conn, ticket)
     return ticket, True
 
 
@@ -134,7 +140,7 @@ async def apply(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, action: 
 
 
 async def announce(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, *, reason: str,
-                   key_suffix: str = "") -> int:
+                   key_suffix: str = "", skip: int | None = None) -> int:
     """Tell the mayor(s), the house staff and bound groups of the area about a ticket in their
     queue: one message each. If nobody of that house covers the area, the mayor and the admin
     chat are told so that no ticket is left without an owner. Returns recipients count."""
@@ -155,10 +161,14 @@ async def announce(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, *, re
         args.update(urgent=True, urgent_reason=ticket.urgent_reason or "")
     notice = NoticeKind.NEW_TICKET if reason == "new" else NoticeKind.IN_YOUR_QUEUE
     for chat_id in dict.fromkeys(recipients):
+        if chat_id == skip:     # who moved it was told where it went
+            continue
         # Mayors triage (route, mark duplicate) from the card; taking is for house staff.
         can_take = chat_id in staff or chat_id in groups
         await deps.outbox.notify(conn, Notice(
             notice, chat_id, f"announce:{ticket.id}:{ticket.window_no}:{ticket.house_id}:"
             f"{reason}{key_suffix}:{chat_id}", "announce", ticket.id,
-            {**args, "can_take": can_take}))
+            {**args, "can_take": can_take,
+             "mayor_view": chat_id in mayors and not can_take
+             and reason in (Action.ROUTE.value, Action.TRANSFER.value)}))
     return len(recipients)

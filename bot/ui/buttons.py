@@ -205,3 +205,56 @@ class Consent(CallbackData, prefix="consent", action="yes"):
 @dataclass(frozen=True)
 class SetLanguage(CallbackData, prefix="lang", action="set"):
     locale: str
+
+
+@dataclass(frozen=True)
+class ConsentDecline(CallbackData, prefix="consent", action="no"):
+    """«No, thanks» under the consent: the help and the programme's contacts, nothing kept."""
+
+
+class ForgetAction(StrEnum):
+    YES = "yes"
+    NO = "no"
+
+
+@dataclass(frozen=True)
+class ForgetMe(CallbackData, prefix="forget"):
+    """/forget_me's confirmation."""
+
+    action: ForgetAction
+
+
+# ---------------------------------------------------------------------------- field visits
+
+
+class VisitAction(StrEnum):
+    NOW = "now"           # the visit is held now
+    NEW = "new"           # file for the next person
+    NO_PHONE = "nophone"
+    DROP = "drop"         # drop the request being written
+    END = "end"           # end the visit
+
+
+@dataclass(frozen=True)
+class VisitButton(CallbackData, prefix="vis"):
+    action: VisitAction
+
+
+@dataclass(frozen=True)
+class VisitPlace(CallbackData, prefix="vis", action="n"):
+    neighbourhood_id: int
+
+
+@dataclass(frozen=True)
+class VisitKind(CallbackData, prefix="vis", action="kind"):
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class VisitCategory(CallbackData, prefix="vis", action="cat"):
+    category_id: int
+
+
+@dataclass(frozen=True)
+class VisitFile(CallbackData, prefix="vis", action="ok"):
+    draft_id: str         # the request's draft id, also the filing's idempotency key

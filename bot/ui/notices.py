@@ -10,15 +10,16 @@ notices were typed; keyboards (Show/Take, the rating stars) are built here too.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 
-from bot.domain.notices import ARGS_KEY, PAYLOAD_KEY, NoticeKind, parse_when
+from bot.domain.notices import ARGS_KEY, PAYLOAD_KEY, RESIDENT_NOTICES, NoticeKind, parse_when
 from bot.domain.tickets import CloseReason, Kind, Status
 from bot.i18n import N_, Translator, translator
+from bot.services import visits as visits_svc
 from bot.services.notify import Name, Ref, ReferenceNames, send_context
 from bot.ui.buttons import NoticeAction, NoticeButton, Rate, RateAction, RateButton
 from bot.ui.jalali import TEHRAN, format_date, format_datetime, format_due, format_duration
@@ -128,6 +129,8 @@ def _announce(v: View) -> Rendered:
     new = v.args.get("new", True)
     lines = [
         tr._("🆕 New request {code}").format(code=v["code"]) if new else
+        tr._("📨 Request {code} was passed to {house}").format(
+            code=v["code"], house=v.name("house_id")) if v.get("mayor_view") else
         tr._("📥 Request {code} is now in your queue").format(code=v["code"]),
         tr._("Neighbourhood: {name}").format(name=v.name("neighbourhood_id")),
         tr._("Type: {kind} · {category}").format(kind=kind_label(tr, Kind(v["ticket_kind"])),
@@ -238,6 +241,24 @@ def _answer(v: View) -> Rendered:
     return Rendered(v.tr._(ANSWER).format(code=v["code"], text=v["text"]), _rating(v))
 
 
+CAPTION_LIMIT = 1024
+
+
+def _answer_copy(v: View) -> Rendered:
+    """The caption of the copy of a staff member's photo, voice note or file."""
+    tr = v.tr
+    text = (v.get("text") or "").strip()
+    if text:
+        rendered = tr._(ANSWER).format(code=v["code"], text=text)
+        if len(rendered) > CAPTION_LIMIT:
+            cut = len(rendered) - CAPTION_LIMIT + 1
+            rendered = tr._(ANSWER).format(code=v["code"], text=text[:-cut] + "…")
+    else:
+        rendered = tr._("💬 Answer to your request {code}.\n\nTo write back, reply to this "
+                        "message.").format(code=v["code"])
+    return Rendered(rendered[:CAPTION_LIMIT], _rating(v))
+
+
 def _question(v: View) -> Rendered:
     return Rendered(v.tr._(QUESTION).format(code=v["code"], text=v["text"]), _rating(v))
 
@@ -300,6 +321,21 @@ def _update(v: View) -> Rendered:
 
 def _resident_late(v: View) -> Rendered:
     tr = v.tr
+    if v.get("second"):
+        return Rendered(tr._("😔 Your request {code} has still not been answered. It has now "
+                             "been reported again, to those in charge of the programme.")
+                        .format(code=v["code"]))
+    if v.get("next"):
+        head = (tr._("😔 We are sorry: your request {code} was not answered within {hours} "
+                     "office hours.") if v.get("office") else
+                tr._("😔 We are sorry: your request {code} was not answered within {hours} "
+                     "hours."))
+        return Rendered("\n".join([
+            head.format(code=v["code"], hours=tr.digits(v["hours"])),
+            tr._("It was reported to the neighbourhood mayor and the supervisor of {house}, "
+                 "who follow it up.").format(house=v.name("house_id")),
+            tr._("You will hear from us again by {when}.").format(when=v.due("next")),
+        ]))
     if v.get("office"):
         text = tr._("😔 We are sorry: your request {code} was not answered within {hours} "
                     "office hours. It has been reported to the neighbourhood mayor and the "
@@ -328,6 +364,11 @@ def _receipt(v: View) -> Rendered:
                     main_menu(v.tr))
 
 
+def _claimed(v: View) -> Rendered:
+    return Rendered(v.tr._("🔗 {name} now follows request {code} in Telegram; its messages "
+                           "go to them from now on.").format(name=v["name"], code=v["code"]))
+
+
 RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
     NoticeKind.NEW_TICKET: _announce,
     NoticeKind.IN_YOUR_QUEUE: _announce,
@@ -335,6 +376,7 @@ RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
     NoticeKind.WITHDRAWN: _withdrawn,
     NoticeKind.TAKEN: _taken,
     NoticeKind.ANSWER: _answer,
+    NoticeKind.ANSWER_COPY: _answer_copy,
     NoticeKind.QUESTION: _question,
     NoticeKind.MOVED: _moved,
     NoticeKind.CLOSED: _closed,
@@ -345,8 +387,14 @@ RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
     NoticeKind.SLA_RESIDENT_LATE: _resident_late,
     NoticeKind.DIGEST: _digest,
     NoticeKind.RECEIPT: _receipt,
+    NoticeKind.CLAIMED: _claimed,
     NoticeKind.URGENCY: _urgency,
 }
+
+
+def proxy_prefix(tr: Translator, name: str) -> str:
+    """Above a message meant for a resident that goes to whoever filed it for them."""
+    return tr._("📌 For the resident: {name}").format(name=name)
 
 
 def is_notice(payload: dict[str, Any]) -> bool:
@@ -375,5 +423,12 @@ class NoticeRenderer:
         wanted = [(ref, int(args[key])) for key, ref in REFERENCES.items()
                   if args.get(key) is not None]
         ctx = await send_context(db, self.names, chat_id, wanted, self.default_locale)
-        return render(notice, translator(ctx.locale), ticket_id, args, ctx.names,
-                      self.timezone)
+        tr = translator(ctx.locale)
+        rendered = render(notice, tr, ticket_id, args, ctx.names, self.timezone)
+        if notice in RESIDENT_NOTICES and ticket_id is not None:
+            # A request filed at a field visit and not claimed yet: its resident's messages
+            # go to whoever filed it, marked, to pass on by phone or in person.
+            name = await visits_svc.proxy_name(db, ticket_id, chat_id)
+            if name is not None:
+                return replace(rendered, text=f"{proxy_prefix(tr, name)}\n\n{rendered.text}")
+        return rendered
