@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 GROUP = -90
 
 # Commands and button namespaces of the resident's private conversation.
-RESIDENT_COMMANDS = frozenset({"start", "new", "my", "status", "neighbourhood", "language"})
-RESIDENT_BUTTONS = frozenset({"new", "place", "my", "rate", "consent", "lang"})
+RESIDENT_COMMANDS = frozenset({"start", "new", "my", "status", "neighbourhood", "language",
+                               "claim", "forget_me"})
+RESIDENT_BUTTONS = frozenset({"new", "place", "my", "rate", "consent", "lang", "forget"})
 _EDITS_TOLD = "edits_told"
 _EDITS_KEPT = 2000
 

@@ -305,3 +305,11 @@ def test_fit_lengths_per_parameter() -> None:
     caption = {"caption": "😀" * 1000}
     fit_lengths(caption, "sendPhoto")
     assert limits.utf16_len(caption["caption"]) <= 1024
+
+
+def test_every_resident_command_is_private_only() -> None:
+    """A new resident command must be added to the guard too (it would run in groups)."""
+    from bot.ui.commands import COMMANDS
+    from handlers.guards import RESIDENT_COMMANDS
+    shared = {"help", "cancel"}       # staff use them in groups as well
+    assert {name for name, _ in COMMANDS} - shared == RESIDENT_COMMANDS
