@@ -562,6 +562,9 @@ class Emulator:
         self.menu_buttons: dict[int | None, JsonDict] = {}
         self._users: dict[int, EmuUser] = {}
         self._chats: dict[int, _Chat] = {}
+        # (chat id, message id) of messages made by copyMessage: someone's own words, which
+        # the bot passes on unchanged (tests check only the bot's own texts for bidi marks).
+        self.copies: set[tuple[int, int]] = set()
         self._blocked: set[int] = set()
         self._updates: list[JsonDict] = []
         self._next_update_id = 1
@@ -1168,6 +1171,7 @@ class Emulator:
             content.update({k: copy.deepcopy(source[k]) for k in ("caption", "caption_entities")
                             if k in source})
         sent = await self._bot_send(params, content)
+        self.copies.add((int(sent["chat"]["id"]), int(sent["message_id"])))
         return {"message_id": sent["message_id"]}
 
     def _caption(self, params: Params) -> JsonDict:
