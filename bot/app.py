@@ -51,6 +51,8 @@ from storage.persistence import SQLitePersistence
 log = logging.getLogger(__name__)
 
 SANDBOX_TOKEN = "123456:SANDBOX-TOKEN"
+SENDING_BUDGETS = True
+"""False only in bench/bench_updates.py (its unthrottled runs): no sending budgets at all."""
 
 Handlers = list[BaseHandler[Update, CustomContext, None]]
 
@@ -75,7 +77,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
                 outbox=Outbox(db, clock, notices=notices))
     bot_token = token or (settings.bot_token.get_secret_value() if settings.bot_token
                           else SANDBOX_TOKEN)
-    app = (
+    builder = (
         ApplicationBuilder()
         .application_class(application_class)
         .token(bot_token)
@@ -83,12 +85,13 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
         .base_file_url(settings.file_base_url)
         .context_types(ContextTypes(context=CustomContext))
         .persistence(SQLitePersistence(db, update_interval=1.0))
-        .rate_limiter(AIORateLimiter(max_retries=2))
         .request(metrics.counting_request(256)).get_updates_request(metrics.counting_request(1))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        .build()
     )
+    if SENDING_BUDGETS:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+    app = builder.build()
     app.bot_data["deps"] = deps
     app.add_handlers(common.HANDLERS, group=common.GROUP)
     # Telegram replies: staff answering a prompt or a ticket card (group -10), then a resident
