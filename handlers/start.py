@@ -11,7 +11,7 @@ from bot.i18n import translator
 from bot.services import people as people_svc
 from bot.ui.buttons import SetLanguage
 from bot.ui.menus import MenuItem, all_labels, main_menu
-from bot.ui.resident import consent_markup, language_keyboard
+from bot.ui.resident import language_keyboard
 from handlers.command_menus import sync_commands
 
 
@@ -40,12 +40,11 @@ def consent_text(context: CustomContext) -> str:
 
 
 async def start(update: Update, context: CustomContext) -> None:
-    """Welcome; people who have not agreed yet also get the consent question."""
+    """Welcome with the main menu: one message. People who have not agreed yet get the
+    consent question when they press «📝 New request» (before anything is filed)."""
     message = update.effective_message
     assert message is not None
     await message.reply_text(welcome_text(context), reply_markup=main_menu(context.tr))
-    if context.person is not None and context.person.consent_at is None:
-        await message.reply_text(consent_text(context), reply_markup=consent_markup(context.tr))
 
 
 def help_text(context: CustomContext) -> str:
