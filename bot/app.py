@@ -14,7 +14,6 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseHandler,
@@ -28,6 +27,7 @@ from bot.context import CustomContext
 from bot.deps import Deps
 from bot.i18n import translator
 from bot.outbox import Outbox
+from bot.sender import READ_TIMEOUT, Budgets, PrioritySender
 from bot.services import admin as admin_svc
 from bot.services.reference import load_reference
 from bot.sla import register_jobs
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 SANDBOX_TOKEN = "123456:SANDBOX-TOKEN"
 SENDING_BUDGETS = True
-"""False only in bench/bench_updates.py (its unthrottled runs): no sending budgets at all."""
+"""False only in bench/bench_updates.py (its unthrottled runs): the sender keeps no budgets."""
 
 Handlers = list[BaseHandler[Update, CustomContext, None]]
 
@@ -67,8 +67,10 @@ def feature_handlers(settings: Settings) -> Handlers:
 
 def build_application(settings: Settings, *, clock: Clock | None = None,
                       application_class: type[Application[Any, Any, Any, Any, Any, Any]]
-                      = Application, token: str | None = None
+                      = Application, token: str | None = None,
+                      budgets: Budgets | None = None
                       ) -> Application[Any, Any, Any, Any, Any, Any]:
+    """`budgets`: Telegram's sending budgets by default (tests pass unlimited ones)."""
     db = Database(settings.database_path)
     clock = clock or SystemClock()
     notices = NoticeRenderer(default_locale=settings.default_locale,
@@ -85,12 +87,15 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
         .base_file_url(settings.file_base_url)
         .context_types(ContextTypes(context=CustomContext))
         .persistence(SQLitePersistence(db, update_interval=1.0))
-        .request(metrics.counting_request(256)).get_updates_request(metrics.counting_request(1))
+        # Every call passes the one sender (budgets, priorities, retries of direct replies);
+        # read timeouts are long so that a slow answer is waited for, never sent twice.
+        .rate_limiter(PrioritySender(budgets or (Budgets() if SENDING_BUDGETS
+                                                 else Budgets.unlimited())))
+        .request(metrics.counting_request(256, read_timeout=READ_TIMEOUT))
+        .get_updates_request(metrics.counting_request(1))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    if SENDING_BUDGETS:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
     app = builder.build()
     app.bot_data["deps"] = deps
     app.add_handlers(common.HANDLERS, group=common.GROUP)

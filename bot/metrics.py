@@ -87,8 +87,10 @@ class CountingRequest(HTTPXRequest):
         return code, payload
 
 
-def counting_request(pool_size: int) -> CountingRequest:
-    return CountingRequest(connection_pool_size=pool_size)
+def counting_request(pool_size: int, read_timeout: float | None = None) -> CountingRequest:
+    if read_timeout is None:
+        return CountingRequest(connection_pool_size=pool_size)
+    return CountingRequest(connection_pool_size=pool_size, read_timeout=read_timeout)
 
 
 class DatabaseCollector(Collector):

@@ -46,6 +46,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from bot.clock import Clock
 from bot.domain.models import OutboxMessage
 from bot.outbox_queue import MARKUP, MARKUP_KIND, TEXT, OutboxQueue
+from bot.sender import outbox_priority, priority_args
 from bot.ui.notices import NoticeRenderer, is_notice
 from storage import outbox as repo
 from storage import people
@@ -353,8 +354,9 @@ class Outbox(OutboxQueue):
             last = index == len(parts) - 1
             await self.limiter.acquire(message.chat_id)
             try:
-                sent = await bot.send_message(message.chat_id, parts[index],
-                                              reply_markup=markup if last else None)
+                sent = await bot.send_message(
+                    message.chat_id, parts[index], reply_markup=markup if last else None,
+                    **priority_args(bot, outbox_priority(message.payload, message.kind)))
             except Exception as exc:
                 if index > parts_sent:
                     raise _PartSent(index, exc) from exc

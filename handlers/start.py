@@ -102,13 +102,14 @@ async def set_language(update: Update, context: CustomContext) -> None:
         return
     deps = context.deps
     await people_svc.set_language(deps, query.from_user.id, locale)
+    same_menu = context.tr.locale == locale    # the keyboard they have is already right
     context.tr = translator(locale)
     if context.roles:   # their role menu follows the language too
         await sync_commands(context.bot, deps, query.from_user.id, locale)
     await query.answer()
     await query.edit_message_text(context.tr._("Language set to English.")
                                   if locale == "en" else context.tr._("Language set to Persian."))
-    if query.message is not None:
+    if query.message is not None and not same_menu:
         await context.bot.send_message(query.message.chat.id, context.tr._("Main menu:"),
                                        reply_markup=main_menu(context.tr))
 
