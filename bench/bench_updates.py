@@ -17,7 +17,8 @@ chats send three updates at once, so order within a chat is tested under load.
 Measurements, each interleaved (echo, durable, real, echo, ...) `--reps` times, min/median:
   unthrottled   budgets off (a bench-only switch): updates/s, ratio to the durable echo and
                 to the echo;
-  budgets       Telegram's budgets on (the echo with PTB's AIORateLimiter): updates/s, ratio;
+  budgets       Telegram's budgets on (the echo bot with the same sender and budgets):
+                updates/s, ratio;
   latency       20 updates/s of mixed traffic with first-time /starts while 200 staff
                 notifications are queued in the outbox: p50/p95 first-reply latency;
 plus per-chat order (replies out of order), peak RSS of each bot process, CPU ms per update,
@@ -436,7 +437,6 @@ async def hammer(port: int, seconds: float, connections: int) -> None:
 def run_echo(port: int, durable: str | None, budgets: bool) -> None:
     from telegram import Update
     from telegram.ext import (
-        AIORateLimiter,
         ApplicationBuilder,
         CallbackQueryHandler,
         ContextTypes,
@@ -480,8 +480,12 @@ def run_echo(port: int, durable: str | None, budgets: bool) -> None:
 
     builder = (ApplicationBuilder().token(TOKEN).base_url(f"http://127.0.0.1:{port}/bot")
                .post_init(post_init).post_shutdown(post_shutdown))
-    if budgets:
-        builder = builder.rate_limiter(AIORateLimiter())
+    if budgets:   # the same budgets as the real bot: its sender, Telegram's limits
+        from bot.sender import Budgets, PrioritySender
+        from bot.update_order import PerChatProcessor
+
+        builder = builder.rate_limiter(PrioritySender(Budgets()))
+        builder = builder.concurrent_updates(PerChatProcessor(32))
     app = builder.build()
     app.add_handler(MessageHandler(filters.ALL, echo))
     app.add_handler(CallbackQueryHandler(press))
@@ -495,6 +499,10 @@ def run_real(port: int, database: str, budgets: bool) -> None:
                        "WEBHOOK_URL": ""})
     if not budgets:
         unthrottle()
+    if os.environ.get("BENCH_SEQUENTIAL"):
+        import bot.app
+
+        bot.app.CONCURRENT_UPDATES = 1
     from bot.__main__ import main
 
     sys.exit(main(["run"]))
@@ -689,7 +697,7 @@ def report(args: argparse.Namespace, port: int, ceiling: float) -> None:
     print(f"  real / durable echo  {real / durable:.2f}  (target ≥ 0.8);  "
           f"real / echo {real / echo:.2f}")
     print(f"\nbudgets on ({args.budget_residents} residents, "
-          f"{total[('budgets', 'real')]} updates; echo with AIORateLimiter):")
+          f"{total[('budgets', 'real')]} updates; the echo with the same sender and budgets):")
     for bot in ("echo", "real"):
         print(line(f"{bot} updates/s", rates("budgets", bot), ""))
     ratio = statistics.median(rates("budgets", "real")) / statistics.median(

@@ -33,6 +33,7 @@ from bot.services.reference import load_reference
 from bot.sla import register_jobs
 from bot.ui.commands import COMMANDS
 from bot.ui.notices import NoticeRenderer
+from bot.update_order import PerChatProcessor
 from handlers import (
     admin,
     common,
@@ -51,6 +52,9 @@ from storage.persistence import SQLitePersistence
 log = logging.getLogger(__name__)
 
 SANDBOX_TOKEN = "123456:SANDBOX-TOKEN"
+CONCURRENT_UPDATES = 32
+"""Updates of different people handled at once (each chat and person one at a time,
+`bot.update_order`); 1 = one update at a time (measured in bench/bench_updates.py)."""
 SENDING_BUDGETS = True
 """False only in bench/bench_updates.py (its unthrottled runs): the sender keeps no budgets."""
 
@@ -96,6 +100,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
+    if CONCURRENT_UPDATES > 1:
+        builder = builder.concurrent_updates(PerChatProcessor(CONCURRENT_UPDATES))
     app = builder.build()
     app.bot_data["deps"] = deps
     app.add_handlers(common.HANDLERS, group=common.GROUP)
