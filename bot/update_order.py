@@ -19,10 +19,16 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+UNBOUNDED = 2**31
+
 
 class PerChatProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
+        # PTB's own semaphore is taken before `do_process_update` (its `process_update` is
+        # final): make it never wait, and take our slots after the chat's turn instead.
+        super().__init__(UNBOUNDED)
+        self.slots = max_concurrent_updates
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}       # key -> updates holding or awaiting it
 
@@ -39,7 +45,7 @@ class PerChatProcessor(BaseUpdateProcessor):
             found.add(update.effective_user.id)
         return sorted(found)
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         keys = self.keys(update)
         for key in keys:
             self._users[key] = self._users.get(key, 0) + 1
@@ -47,16 +53,14 @@ class PerChatProcessor(BaseUpdateProcessor):
             async with AsyncExitStack() as stack:
                 for key in keys:
                     await stack.enter_async_context(self._locks.setdefault(key, asyncio.Lock()))
-                await super().process_update(update, coroutine)   # takes a slot, runs
+                async with self._slots:        # only now a slot
+                    await coroutine
         finally:
             for key in keys:
                 self._users[key] -= 1
                 if not self._users[key]:
                     del self._users[key]
                     self._locks.pop(key, None)
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine
 
     async def initialize(self) -> None:
         return None
