@@ -505,6 +505,15 @@ def run_real(port: int, database: str, budgets: bool) -> None:
         bot.app.CONCURRENT_UPDATES = 1
     from bot.__main__ import main
 
+    if os.environ.get("BENCH_PROFILE"):    # a cProfile of the bot process, for diagnosis
+        import cProfile
+
+        profile = cProfile.Profile()
+        try:
+            profile.runcall(main, ["run"])
+        finally:
+            profile.dump_stats(os.environ["BENCH_PROFILE"])
+        return
     sys.exit(main(["run"]))
 
 
