@@ -41,7 +41,7 @@ async def arrive(conn: aiosqlite.Connection, person_id: int, first_name: str,
     back from RETURNING with the person's active roles read in the same statement, so a
     role granted or revoked a moment ago counts at once. The row is only changed (and
     `updated_at` only moves) when the name or the unreachable mark changed."""
-    async with conn.execute(f"""
+    rows = await conn.execute_fetchall(f"""
         INSERT INTO people(id, first_name, username, created_at, updated_at)
         VALUES (?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET first_name=excluded.first_name,
@@ -53,10 +53,8 @@ async def arrive(conn: aiosqlite.Connection, person_id: int, first_name: str,
         RETURNING *, (SELECT json_group_array(json_object({_ROLE_JSON})) FROM (
             SELECT * FROM roles r WHERE r.person_id = people.id AND r.revoked_at IS NULL
             ORDER BY r.id) r) AS active_roles_json""",
-            (person_id, first_name, username, iso(now), iso(now))) as cur:
-        row = await cur.fetchone()
-    assert row is not None
-    data = row_dict(row)
+            (person_id, first_name, username, iso(now), iso(now)))
+    data = row_dict(next(iter(rows)))
     roles = json.loads(data.pop("active_roles_json") or "[]")
     return Person.model_validate(data), [Role.model_validate(r) for r in roles]
 
