@@ -395,6 +395,8 @@ def summarise(trial: Trial) -> dict[str, Any]:
         "private_under_1s": private_close,
         "max_calls_per_s": max(calls_per_second.values(), default=0),
         "fingerprints": {k: sorted(v)[:3] for k, v in trial.fingerprints.items()},
+        "slowest": sorted(((p.replied - p.released) * 1000,  # type: ignore[operator]
+                           p.kind, p.released - trial.started) for p in done)[-12:],
     }
 
 
