@@ -10,6 +10,7 @@ from bot.cli import SUBCOMMANDS
 from bot.config import ConfigError, describe_variables, load_settings
 from bot.ops.logs import setup_logging
 from bot.ops.preflight import database_problem, port_problem
+from bot.reference import calendar_problem
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings, tool=command in SUBCOMMANDS)
     if command in SUBCOMMANDS:
         return asyncio.run(SUBCOMMANDS[command][2](settings, args))
+    # A bad holidays-extra.csv or office-hours.csv stops the start, in one line.
+    if problem := calendar_problem(settings.tz, settings.week):
+        print(problem, file=sys.stderr)
+        return 2
     if settings.sandbox:
         from bot.sandbox.run import run_sandbox
 

@@ -31,6 +31,7 @@ from bot.sender import READ_TIMEOUT, Budgets, PrioritySender
 from bot.services import admin as admin_svc
 from bot.services.reference import load_reference
 from bot.sla import register_jobs
+from bot.ui.bidi import BidiBot
 from bot.ui.commands import COMMANDS
 from bot.ui.notices import NoticeRenderer
 from bot.update_order import PerChatProcessor
@@ -44,6 +45,7 @@ from handlers import (
     resident_track,
     staff,
     start,
+    visit,
 )
 from handlers.command_menus import sync_commands
 from storage.db import Database
@@ -64,8 +66,9 @@ def feature_handlers(settings: Settings) -> Handlers:
     """Feature modules in the order they must be tried (most specific first)."""
     # Role commands first (explicit commands and their own callback namespaces), so staff
     # commands work even while that person is in a resident form; admin's /start inv_… deep
-    # link must come before the resident conversation's /start entry.
-    return [*admin.HANDLERS, *mayor.HANDLERS, *staff.HANDLERS,
+    # link must come before the resident conversation's /start entry (so must the field
+    # visit's /start c_… and /start h_… claim links).
+    return [*visit.HANDLERS, *admin.HANDLERS, *mayor.HANDLERS, *staff.HANDLERS,
             *resident_conversation.handlers(settings), *resident_track.HANDLERS, *start.HANDLERS]
 
 
@@ -80,23 +83,25 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
     notices = NoticeRenderer(default_locale=settings.default_locale,
                              timezone=settings.timezone)
     deps = Deps(settings=settings, db=db, clock=clock,
-                outbox=Outbox(db, clock, notices=notices))
+                outbox=Outbox(db, clock, notices=notices, quiet=settings.quiet,
+                              timezone=settings.timezone))
     bot_token = token or (settings.bot_token.get_secret_value() if settings.bot_token
                           else SANDBOX_TOKEN)
+    # BidiBot: every text sent keeps its Latin codes and /commands in order (bot/ui/bidi.py).
+    # Every call passes the one sender (budgets, priorities, retries of direct replies); read
+    # timeouts are long so that a slow answer is waited for, never sent twice.
+    bot = BidiBot(bot_token, base_url=settings.bot_api_base_url,
+                  base_file_url=settings.file_base_url,
+                  request=metrics.counting_request(256, read_timeout=READ_TIMEOUT),
+                  get_updates_request=metrics.counting_request(1),
+                  rate_limiter=PrioritySender(budgets or (Budgets() if SENDING_BUDGETS
+                                                          else Budgets.unlimited())))
     builder = (
         ApplicationBuilder()
         .application_class(application_class)
-        .token(bot_token)
-        .base_url(settings.bot_api_base_url)
-        .base_file_url(settings.file_base_url)
+        .bot(bot)
         .context_types(ContextTypes(context=CustomContext))
         .persistence(SQLitePersistence(db, update_interval=1.0))
-        # Every call passes the one sender (budgets, priorities, retries of direct replies);
-        # read timeouts are long so that a slow answer is waited for, never sent twice.
-        .rate_limiter(PrioritySender(budgets or (Budgets() if SENDING_BUDGETS
-                                                 else Budgets.unlimited())))
-        .request(metrics.counting_request(256, read_timeout=READ_TIMEOUT))
-        .get_updates_request(metrics.counting_request(1))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -108,6 +113,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
     # Telegram replies: staff answering a prompt or a ticket card (group -10), then a resident
     # replying to a relayed message (group -1); each stops the update once it handled it.
     app.add_handlers(staff.PRIORITY_HANDLERS, group=staff.PRIORITY_GROUP)
+    # A claim's four digits and the next input of an open field visit (group -5).
+    app.add_handlers(visit.ROUTE_HANDLERS, group=visit.ROUTE_GROUP)
     app.add_handlers(resident_track.PRE_HANDLERS, group=resident_track.PRE_GROUP)
     app.add_handlers([*feature_handlers(settings), *fallback.HANDLERS], group=0)
     app.add_error_handler(errors.error_handler)
@@ -132,6 +139,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     deps = deps_of(app)
     await deps.db.open()
     await load_reference(deps.db)
+    deps.calendar    # noqa: B018 -- the working calendar is read at start, not mid-request
     await _set_commands(app)
     outbox_worker(app).start(app.bot)
 

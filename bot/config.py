@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.domain.workcal import (
+    DEFAULT_QUIET_HOURS,
+    DEFAULT_WORK_WEEK,
+    CalendarError,
+    QuietHours,
+    WorkWeek,
+)
 
 SUPPORTED_LOCALES = ("fa", "en")
 OFFICIAL_API_HOSTS = ("api.telegram.org", "tapi.bale.ai")
@@ -76,6 +84,48 @@ class Settings(BaseSettings):
     backup_keep: int = Field(default=7, ge=1, le=3650,
                              description="Daily backups kept in BACKUP_DIR")
     backup_time: str = Field(default="03:30", description="Daily backup time (local, HH:MM)")
+
+    # --- working calendar (issue 12): the clock modes, office hours, quiet hours, urgency ---
+    response_clock: Literal["calendar", "office"] = Field(
+        default="calendar", description="calendar: RESPONSE_WINDOW_HOURS of wall time; "
+        "office: RESPONSE_WINDOW_OFFICE_HOURS counted inside office hours only")
+    response_window_office_hours: int = Field(
+        default=24, ge=1, le=24 * 30, description="Office hours to answer (office mode)")
+    urgent_window_hours: int = Field(default=24, ge=1, le=24 * 30,
+                                     description="Hours to answer an urgent request (wall time)")
+    work_week: str = Field(default=DEFAULT_WORK_WEEK,
+                           description="Office hours: DAYS HH:MM-HH:MM; ... (days not named "
+                           "are off; dated changes go in data/office-hours.csv)")
+    quiet_hours: str = Field(default=DEFAULT_QUIET_HOURS,
+                             description="Local span in which staff and mayors are not pinged "
+                             "(urgent escalations excepted); 'off' for none")
+
+    @field_validator("work_week")
+    @classmethod
+    def _valid_week(cls, value: str) -> str:
+        try:
+            WorkWeek.parse(value)
+        except CalendarError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _valid_quiet(cls, value: str) -> str:
+        try:
+            QuietHours.parse(value)
+        except CalendarError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @property
+    def week(self) -> WorkWeek:
+        return WorkWeek.parse(self.work_week)
+
+    @property
+    def quiet(self) -> QuietHours | None:
+        return QuietHours.parse(self.quiet_hours)
+    # --- end of the working calendar's settings ---
 
     @field_validator("admin_ids", mode="before")
     @classmethod

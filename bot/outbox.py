@@ -31,7 +31,9 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import (
     Bot,
@@ -45,6 +47,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.clock import Clock
 from bot.domain.models import OutboxMessage
+from bot.domain.notices import HELD_KEY, PAYLOAD_KEY, RESIDENT_NOTICES, NoticeKind
+from bot.domain.workcal import QuietHours
 from bot.outbox_queue import MARKUP, MARKUP_KIND, TEXT, OutboxQueue
 from bot.sender import outbox_priority, priority_args
 from bot.ui.notices import NoticeRenderer, is_notice
@@ -156,8 +160,12 @@ class Outbox(OutboxQueue):
 
     def __init__(self, db: Database, clock: Clock, *, lanes: int = 8,
                  limiter: RateLimiter | None = None, backoff_base: float = 1.0,
-                 backoff_max: float = 60.0, notices: NoticeRenderer | None = None) -> None:
+                 backoff_max: float = 60.0, notices: NoticeRenderer | None = None,
+                 quiet: QuietHours | None = None, timezone: str = "Asia/Tehran") -> None:
         super().__init__(db, clock)
+        # Quiet hours: notices to residents sent then go without a sound.
+        self.quiet = quiet
+        self.tz = ZoneInfo(timezone)
         self.lanes = lanes
         self.limiter = limiter or RateLimiter()
         self.backoff_base = backoff_base
@@ -213,31 +221,32 @@ class Outbox(OutboxQueue):
 
     def _has_due(self) -> bool:
         now = self.clock.now()
-        return any(q and q[0].not_before <= now for q in self._queues.values())
+        return any(_next_due(q, now) is not None for q in self._queues.values())
 
     def _dispatch(self, bot: Bot) -> float:
         """Start lanes for chats whose head is due and whose limits allow; returns how long
         to sleep before looking again."""
         now = self.clock.now()
         mono = self.limiter.monotonic()
-        candidates: list[tuple[float, int, int]] = []
+        candidates: list[tuple[float, int, int, int]] = []
         wait = 1.0
         for chat_id, queue in self._queues.items():
             if not queue or chat_id in self._lane_tasks:
                 continue
-            head = queue[0]
-            if head.not_before > now:
+            index = _next_due(queue, now)
+            if index is None:
                 continue
             ready = self.limiter.chat_ready_at(chat_id)
             if ready > mono + self.limiter.spacing * self.lanes:
                 wait = min(wait, ready - mono)
                 continue
-            candidates.append((ready, head.id, chat_id))
+            candidates.append((ready, queue[index].id, chat_id, index))
         candidates.sort()
-        for _, _, chat_id in candidates:
+        for _, _, chat_id, index in candidates:
             if len(self._lane_tasks) >= self.lanes:
                 break
-            message = self._queues[chat_id].popleft()
+            message = self._queues[chat_id][index]
+            del self._queues[chat_id][index]
             self._lane_tasks[chat_id] = asyncio.create_task(
                 self._lane(bot, message), name=f"outbox-lane-{chat_id}")
         for chat_id in [c for c, q in self._queues.items() if not q]:
@@ -284,7 +293,8 @@ class Outbox(OutboxQueue):
                 await repo.mark_sending(conn, message.id)
             attempts += 1
             try:
-                sent_id = await self._send(bot, message, text, markup, parts_sent)
+                sent_id = await self._send(bot, message, text, markup, parts_sent,
+                                           silent=self._silent(message))
             except _PartSent as progress:
                 parts_sent = progress.parts_sent
                 error: Exception = progress.cause
@@ -346,8 +356,19 @@ class Outbox(OutboxQueue):
             markup = _MARKUPS[str(payload.get(MARKUP_KIND, "inline"))].de_json(data, bot)
         return str(payload[TEXT]), markup
 
+    def _silent(self, message: OutboxMessage) -> bool:
+        """A notice to a resident sent in quiet hours goes without a sound (never delayed)."""
+        if self.quiet is None or not is_notice(message.payload):
+            return False
+        try:
+            notice = NoticeKind(message.payload[PAYLOAD_KEY])
+        except ValueError:
+            return False
+        return notice in RESIDENT_NOTICES and self.quiet.contains(self.clock.now(), self.tz)
+
     async def _send(self, bot: Bot, message: OutboxMessage, text: str,
-                    markup: ReplyMarkup | None, parts_sent: int) -> int:
+                    markup: ReplyMarkup | None, parts_sent: int, *, silent: bool = False
+                    ) -> int:
         parts = split_text(text)
         sent_id = 0
         for index in range(parts_sent, len(parts)):
@@ -356,6 +377,7 @@ class Outbox(OutboxQueue):
             try:
                 sent = await bot.send_message(
                     message.chat_id, parts[index], reply_markup=markup if last else None,
+                    disable_notification=True if silent else None,
                     **priority_args(bot, outbox_priority(message.payload, message.kind)))
             except Exception as exc:
                 if index > parts_sent:
@@ -377,3 +399,15 @@ class _PartSent(Exception):
         super().__init__(str(cause))
         self.parts_sent = parts_sent
         self.cause = cause
+
+
+def _next_due(queue: deque[OutboxMessage], now: datetime) -> int | None:
+    """Index of the chat's next row to send now: its head when due; a notice held for quiet
+    hours lets the rows behind it pass (an urgent escalation never waits behind a reminder
+    held for the morning), anything else (a retry) keeps the chat's order."""
+    for index, row in enumerate(queue):
+        if row.not_before <= now:
+            return index
+        if not row.payload.get(HELD_KEY):
+            return None
+    return None

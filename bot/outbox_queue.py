@@ -10,7 +10,7 @@ python-telegram-bot markup); the payload records which kind of keyboard it carri
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import aiosqlite
@@ -74,10 +74,11 @@ class OutboxQueue:
 
     async def notify(self, conn: aiosqlite.Connection, notice: Notice, *,
                      delay: timedelta | None = None) -> bool:
-        """Queue a typed notification; it is rendered when it is sent."""
+        """Queue a typed notification; it is rendered when it is sent (not before its
+        `not_before`, if it has one)."""
         return await self._add(conn, key=notice.key, chat_id=notice.chat_id, kind=notice.kind,
                                payload=notice.payload(), ticket_id=notice.ticket_id,
-                               delay=delay)
+                               delay=delay, not_before=notice.not_before)
 
     async def enqueue_many(self, conn: aiosqlite.Connection, notices: list[Notice]) -> int:
         """Like `notify` for many notices in one statement (batch jobs: one thread round
@@ -85,19 +86,21 @@ class OutboxQueue:
         if not notices:
             return 0
         added = await repo.enqueue_many(
-            conn, [(n.key, n.chat_id, n.ticket_id, n.kind, n.payload()) for n in notices],
-            self.clock.now())
+            conn, [(n.key, n.chat_id, n.ticket_id, n.kind, n.payload(), n.not_before)
+                   for n in notices], self.clock.now())
         if added:
             self.kick()
         return added
 
     async def _add(self, conn: aiosqlite.Connection, *, key: str, chat_id: int, kind: str,
                    payload: dict[str, Any], ticket_id: int | None,
-                   delay: timedelta | None) -> bool:
+                   delay: timedelta | None, not_before: datetime | None = None) -> bool:
         now = self.clock.now()
+        if delay:
+            not_before = max(not_before or now, now + delay)
         added = await repo.enqueue(conn, idem_key=key, chat_id=chat_id, kind=kind,
                                    payload=payload, ticket_id=ticket_id, now=now,
-                                   not_before=now + delay if delay else None)
+                                   not_before=not_before)
         if added:
             self.kick()
         return added

@@ -40,6 +40,7 @@ from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
 
 from bot.domain.notices import PAYLOAD_KEY as NOTICE_KEY
+from bot.domain.notices import RESIDENT_NOTICES
 
 log = logging.getLogger(__name__)
 
@@ -285,17 +286,13 @@ def _seconds(value: object) -> float:
     return float(total()) if callable(total) else 1.0
 
 
-_RESIDENT_NOTICES = frozenset({"taken", "answer", "question", "moved", "closed", "reopened",
-                               "update", "sla_resident_late"})
-
-
 def outbox_priority(payload: dict[str, Any], kind: str) -> Priority:
     """How urgent an outbox row is: a resident hearing about their own request, then
     staff/mayor notifications, then digests and reports."""
     notice = str(payload.get(NOTICE_KEY, ""))
     if notice == "digest" or "digest" in kind or "report" in kind:
         return Priority.BULK
-    if notice in _RESIDENT_NOTICES or kind.startswith("resident"):
+    if notice in {n.value for n in RESIDENT_NOTICES} or kind.startswith("resident"):
         return Priority.RESIDENT
     return Priority.STAFF
 

@@ -22,6 +22,7 @@ from bot.services.roles import Scope
 from bot.services.staff import Ref
 from bot.ui import callbacks
 from bot.ui.buttons import InboxPage, MayorAction, MayorButton, RouteTo
+from bot.ui.jalali import format_due
 from bot.ui.labels import house_choices
 from bot.ui.staff import house_buttons, list_buttons
 from handlers import ticket_kit as kit
@@ -163,8 +164,43 @@ PROMPT_ANSWERS: dict[str, PromptAnswer] = {
     "dup": _answer_duplicate,
 }
 
+async def cmd_urgent(update: Update, context: CustomContext) -> None:
+    """/urgent CODE reason: the request gets the urgent window; the resident is told."""
+    await _urgency(update, context, urgent=True)
+
+
+async def cmd_not_urgent(update: Update, context: CustomContext) -> None:
+    """/noturgent CODE: back to the usual window."""
+    await _urgency(update, context, urgent=False)
+
+
+async def _urgency(update: Update, context: CustomContext, *, urgent: bool) -> None:
+    scope = await _guard(update, context, "mayor")
+    if scope is None:
+        return
+    tr = context.tr
+    args = _args(update, 2 if urgent else 1)
+    if len(args) < (2 if urgent else 1):
+        await _say(update, context, tr._("Write the code and the reason: /urgent CODE reason")
+                   if urgent else tr._("Write the code: /noturgent CODE"))
+        return
+    ref = Ref.parse(args[0])
+
+    async def work() -> str:
+        ticket = await svc.set_urgency(context.deps, scope, ref, args[1] if urgent else None)
+        when = format_due(ticket.due_at, tr.locale, context.deps.settings.timezone)
+        if ticket.urgent:
+            return tr._("🚨 {code} is urgent now; answer due {due}. The resident was "
+                        "told.").format(code=ticket.code, due=when)
+        return tr._("{code} is not urgent now; answer due {due}. The resident was "
+                    "told.").format(code=ticket.code, due=when)
+    await kit.run(update, context, ref, work)
+
+
 HANDLERS: list[BaseHandler[Update, CustomContext, None]] = [
     CommandHandler("inbox", cmd_inbox),
+    CommandHandler("urgent", cmd_urgent),
+    CommandHandler("noturgent", cmd_not_urgent),
     CommandHandler("route", cmd_route),
     CommandHandler("duplicate", cmd_duplicate),
     CallbackQueryHandler(on_inbox_page, pattern=InboxPage.pattern()),

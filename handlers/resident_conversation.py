@@ -137,7 +137,11 @@ def _states(typed: filters.BaseFilter, other: filters.BaseFilter
         rf.CONFIRM: [
             CallbackQueryHandler(new.on_confirm, pattern=ConfirmFiling.pattern()),
             CallbackQueryHandler(new.on_edit, pattern=pressed(FormButton, FormAction.EDIT)),
+            CallbackQueryHandler(new.on_urgent, pattern=pressed(FormButton, FormAction.URGENT)),
+            CallbackQueryHandler(new.on_not_urgent,
+                                 pattern=pressed(FormButton, FormAction.NOT_URGENT)),
         ],
+        rf.URGENT_REASON: [MessageHandler(typed, new.on_urgent_reason)],
         rf.RATE_COMMENT: [
             CallbackQueryHandler(track.rate_skip, pattern=pressed(RateButton, RateAction.SKIP)),
             MessageHandler(typed, track.rate_comment_text),

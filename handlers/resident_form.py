@@ -24,6 +24,7 @@ from bot.domain.forms import (
     PLACE,
     RATE_COMMENT,
     REOPEN_REASON,
+    URGENT_REASON,
     ResidentForm,
 )
 from bot.domain.models import Neighbourhood
@@ -34,7 +35,7 @@ from bot.ui.menus import main_menu
 from bot.ui.resident import kind_keyboard, neighbourhood_name
 
 __all__ = ["CATEGORY", "CONFIRM", "DESCRIBE", "DUP", "END", "EXTRAS", "KIND", "PLACE",
-           "RATE_COMMENT", "REOPEN_REASON"]
+           "RATE_COMMENT", "REOPEN_REASON", "URGENT_REASON"]
 
 END = ConversationHandler.END
 Handler = Callable[[Update, CustomContext], Coroutine[Any, Any, object]]

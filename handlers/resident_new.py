@@ -4,18 +4,18 @@ summary → confirm; and a follow-up message on an open request. Each step is on
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from telegram import Update
 
 from bot.context import CustomContext
 from bot.domain.forms import FormFile, ResidentForm
+from bot.domain.resident import Summary
+from bot.domain.tickets import Kind
 from bot.i18n import N_
 from bot.services import resident_forms as forms
 from bot.services.errors import Refused
 from bot.ui.buttons import ConfirmFiling, MyTicket, PickCategory, PickKind, SameSubject
+from bot.ui.due import due_moment, holiday_note
 from bot.ui.errors import refused_text
-from bot.ui.jalali import format_datetime
 from bot.ui.labels import kind_label, localized
 from bot.ui.menus import main_menu
 from bot.ui.resident import (
@@ -182,16 +182,27 @@ async def on_dup(update: Update, context: CustomContext, form: ResidentForm) -> 
 
 # ------------------------------------------------------------------ description and files
 
+# What to describe depends on the kind: a need, a problem, an idea.
+DESCRIBE = {
+    Kind.NEED: N_("Please describe what is needed, where, since when and for whom "
+                  "(at least {min} letters)."),
+    Kind.COMPLAINT: N_("Please describe what the problem is, where and since when it has "
+                       "happened (at least {min} letters)."),
+    Kind.SUGGESTION: N_("Please describe your suggestion: what should be done, where, and "
+                        "how it would help the neighbourhood (at least {min} letters)."),
+}
+
+
 async def ask_describe(update: Update, context: CustomContext, form: ResidentForm) -> object:
     tr = context.tr
     if form.mode == "follow":
         text = tr._("Write your message for request {code}. You can also send photos, voice "
                     "notes or files. Then press «✅ Done».").format(code=form.code or "")
     else:
-        text = tr._("Describe it in your own words: what is needed, where, since when, for "
-                    "whom (at least {min} letters).\nYou can also send photos, voice notes or "
-                    "files, in several messages. When finished, press «✅ Done».").format(
-                        min=tr.digits(MIN_TEXT))
+        text = "\n".join([tr._(DESCRIBE[form.kind or Kind.NEED]).format(
+                              min=tr.digits(MIN_TEXT)),
+                          tr._("You can also send photos, voice notes or files, in several "
+                               "messages. When finished, press «✅ Done».")])
     await reply(update, context, text, done_markup(tr))
     return rf.DESCRIBE
 
@@ -367,12 +378,18 @@ async def extras_hint(update: Update, context: CustomContext, form: ResidentForm
 
 # ------------------------------------------------------------------ summary and confirm
 
-def _filed_text(context: CustomContext, code: str, due: datetime) -> str:
+def _filed_text(context: CustomContext, filed: forms.Filed) -> str:
+    """The receipt: the tracking code is the point, so it stands on a line of its own."""
     tr = context.tr
-    return tr._("✅ Your request was sent.\nTracking code: {code}\nThe house will answer by "
-                "{due}. I will message you at every change. To see it later: «📋 My "
+    house = (localized(tr, filed.house.name_fa, filed.house.name_en) if filed.house
+             else tr._("The house"))
+    text = tr._("✅ Your request was sent. Your tracking code:\n{code}\n{house} will answer "
+                "by {due}. You will hear from us at every change. To see it later: «📋 My "
                 "requests» or /status {code}").format(
-        code=code, due=format_datetime(due, tr.locale, context.deps.settings.timezone))
+        code=filed.ticket.code, house=house,
+        due=due_moment(tr, filed.ticket, context.deps.settings.timezone))
+    note = holiday_note(tr, filed.ticket, context.deps.calendar)
+    return text + "\n" + note if note else text
 
 
 @rf.step
@@ -382,7 +399,7 @@ async def on_confirm(update: Update, context: CustomContext, form: ResidentForm)
     tr = context.tr
     item = ConfirmFiling.unpack(query.data)
     try:
-        ticket = await forms.confirm(context.deps, form, item.form_id if item else "")
+        filed = await forms.confirm(context.deps, form, item.form_id if item else "")
     except Refused as exc:
         if exc.message == EXPIRED:
             await rf.answer_refused(update, context, exc)
@@ -392,8 +409,7 @@ async def on_confirm(update: Update, context: CustomContext, form: ResidentForm)
         return rf.END
     await query.answer()
     await query.edit_message_reply_markup(None)
-    await reply(update, context, _filed_text(context, ticket.code, ticket.due_at),
-                main_menu(tr))
+    await reply(update, context, _filed_text(context, filed), main_menu(tr))
     return rf.END
 
 
@@ -409,6 +425,56 @@ async def already_filed(update: Update, context: CustomContext) -> None:
         await rf.answer_refused(update, context, exc)
         return
     await query.answer(context.tr._("Already sent: {code}").format(code=ticket.code))
+
+
+URGENT_MIN, URGENT_MAX = 3, 300
+
+
+@rf.step
+async def on_urgent(update: Update, context: CustomContext, form: ResidentForm) -> object:
+    """«🚨 It is urgent»: an urgent request gets a shorter window, so a reason is asked."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    await forms.ask_urgent(context.deps, form)
+    hours = context.deps.settings.urgent_window_hours
+    await reply(update, context, context.tr._(
+        "Why is it urgent? In a few words (for example: someone's health or safety is at "
+        "risk). Urgent requests are answered within {hours} hours.").format(
+            hours=context.tr.digits(hours)))
+    return rf.URGENT_REASON
+
+
+@rf.step
+async def on_urgent_reason(update: Update, context: CustomContext, form: ResidentForm
+                           ) -> object:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    tr = context.tr
+    reason = message.text.strip()
+    if not URGENT_MIN <= len(reason) <= URGENT_MAX:
+        await message.reply_text(tr._("Please write between {a} and {b} characters.").format(
+            a=tr.digits(URGENT_MIN), b=tr.digits(URGENT_MAX)))
+        return None
+    return await _show_summary(update, context, await forms.set_urgent(context.deps, form,
+                                                                       reason))
+
+
+@rf.step
+async def on_not_urgent(update: Update, context: CustomContext, form: ResidentForm) -> object:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    return await _show_summary(update, context, await forms.set_urgent(context.deps, form,
+                                                                       None))
+
+
+async def _show_summary(update: Update, context: CustomContext, found: Summary) -> object:
+    text, markup = summary(context.tr, found)
+    await reply(update, context, text, markup)
+    return rf.CONFIRM
 
 
 @rf.step

@@ -49,7 +49,8 @@ async def _open(update: Update, context: CustomContext, item: MyTicket) -> None:
     assert query is not None
     found = await requests.detail(context.deps, rf.ids(update)[0], item.ticket_id)
     await query.answer()
-    text, view = ticket_view(context.tr, found, context.deps.settings.timezone)
+    text, view = ticket_view(context.tr, found, context.deps.settings.timezone,
+                             context.deps.calendar)
     await query.edit_message_text(text, reply_markup=view)
 
 
@@ -120,7 +121,7 @@ async def status_command(update: Update, context: CustomContext) -> None:
                                       "Check the code, or press «📋 My requests».").format(
                                           code=code or "-"), reply_markup=main_menu(tr))
         return
-    text, view = ticket_view(tr, found, context.deps.settings.timezone)
+    text, view = ticket_view(tr, found, context.deps.settings.timezone, context.deps.calendar)
     await message.reply_text(text, reply_markup=view)
 
 

@@ -59,6 +59,8 @@ def help_text(context: CustomContext) -> str:
         "📍 My neighbourhood (/neighbourhood): change your neighbourhood.\n"
         "🌐 /language: فارسی or English.\n"
         "/cancel: stop what you are doing at any step.")]
+    parts.append(tr._("/claim CODE: a request filed for you at a field visit (the code on "
+                      "your receipt)."))
     if context.has_role("mayor"):
         parts.append(tr._(
             "For neighbourhood mayors:\n"
@@ -66,12 +68,20 @@ def help_text(context: CustomContext) -> str:
             "mark duplicates, add internal notes.\n"
             "/route CODE HOUSE reason · /duplicate CODE ORIGINAL · /note CODE text · "
             "/show CODE · /files CODE"))
+        parts.append(tr._("/urgent CODE reason · /noturgent CODE: mark a request urgent "
+                          "(answered within {hours} hours) or not.").format(
+            hours=tr.digits(context.deps.settings.urgent_window_hours)))
     if context.has_role("staff", "supervisor"):
         parts.append(tr._(
             "For house staff:\n"
             "/queue · /show CODE · /take CODE · /reply CODE text · /ask CODE question · "
             "/note CODE text · /transfer CODE HOUSE reason · /close CODE · /reopen CODE · "
             "/overdue · /search text · /templates · /stats · /export · /files CODE"))
+    if context.has_role("mayor", "staff", "supervisor"):
+        parts.append(tr._(
+            "Field visits: /visit files requests for residents who are not on Telegram, "
+            "each with a receipt to hand over; /visit end closes it with a summary and all "
+            "receipts. /handover CODE: a one-time link for a request without a phone."))
     if context.has_role("admin"):
         parts.append(tr._(
             "For admins:\n"

@@ -13,6 +13,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import CustomContext
+from bot.domain.text import strip_marks
 from bot.domain.tickets import Action, CloseReason
 from bot.i18n import Translator
 from bot.services import prompts
@@ -89,7 +90,7 @@ async def guard(update: Update, context: CustomContext, need: Need) -> Scope | N
 
 def command_args(update: Update, count: int) -> list[str]:
     """Words after the command; the last one keeps the rest of the text (with newlines)."""
-    text = message(update).text or ""
+    text = strip_marks(message(update).text or "")  # codes copied with their bidi marks
     parts = text.split(None, count)
     return [p.strip() for p in parts[1:]]
 
@@ -218,4 +219,5 @@ async def do_close(update: Update, context: CustomContext, scope: Scope, ref: Re
 
 def list_text(tr: Translator, header: str, view: ListView) -> str:
     """A header, then one line per ticket of a queue, inbox or search result."""
-    return "\n".join([header, *(cards.list_line(tr, item, view.now) for item in view.items)])
+    return "\n".join([header, *(cards.list_line(tr, item, view.now, view.calendar)
+                                 for item in view.items)])

@@ -31,11 +31,14 @@ async def upsert_categories(conn: aiosqlite.Connection, rows: list[CategoryRow])
         if house is None:
             raise LookupError(f"category {r.code}: unknown house {r.default_house}")
         await conn.execute("""
-            INSERT INTO categories(code, name_fa, name_en, default_house_id, sort)
-            VALUES (?, ?, ?, ?, ?)
+            INSERT INTO categories(code, name_fa, name_en, default_house_id, sort,
+                                   window_hours, window_clock)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(code) DO UPDATE SET name_fa=excluded.name_fa, name_en=excluded.name_en,
-                default_house_id=excluded.default_house_id, sort=excluded.sort""",
-            (r.code, r.name_fa, r.name_en, house[0], r.sort))
+                default_house_id=excluded.default_house_id, sort=excluded.sort,
+                window_hours=excluded.window_hours, window_clock=excluded.window_clock""",
+            (r.code, r.name_fa, r.name_en, house[0], r.sort, r.window_hours,
+             (r.window_clock or "calendar") if r.window_hours else None))
 
 
 async def upsert_places(conn: aiosqlite.Connection, rows: list[PlaceRow]) -> int:

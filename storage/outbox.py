@@ -26,16 +26,18 @@ async def enqueue(conn: aiosqlite.Connection, *, idem_key: str, chat_id: int, ki
 
 
 async def enqueue_many(conn: aiosqlite.Connection,
-                       rows: list[tuple[str, int, int | None, str, dict[str, Any]]],
+                       rows: list[tuple[str, int, int | None, str, dict[str, Any],
+                                        datetime | None]],
                        now: datetime) -> int:
-    """(idem_key, chat_id, ticket_id, kind, payload) rows in one statement; rows whose key was
-    queued before are ignored. Returns how many were added."""
+    """(idem_key, chat_id, ticket_id, kind, payload, not_before) rows in one statement; rows
+    whose key was queued before are ignored. Returns how many were added."""
     cur = await conn.executemany("""
         INSERT OR IGNORE INTO outbox(idem_key, chat_id, ticket_id, kind, payload, not_before,
                                      created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        [(key, chat_id, ticket_id, kind, json.dumps(payload, ensure_ascii=False), iso(now),
-          iso(now)) for key, chat_id, ticket_id, kind, payload in rows])
+        [(key, chat_id, ticket_id, kind, json.dumps(payload, ensure_ascii=False),
+          iso(not_before or now), iso(now))
+         for key, chat_id, ticket_id, kind, payload, not_before in rows])
     return max(cur.rowcount, 0)
 
 

@@ -64,6 +64,18 @@ async def neighbourhood_search_keys(conn: aiosqlite.Connection) -> list[tuple[in
     return [(int(r[0]), str(r[1])) for r in rows]
 
 
+async def place_names(conn: aiosqlite.Connection
+                      ) -> list[tuple[int, tuple[str, str], tuple[str, str], tuple[str, str]]]:
+    """(id, neighbourhood fa/en, city fa/en, province fa/en) of every neighbourhood, in the
+    order of the data file, for place search in Python (`bot.domain.text.rank_places`)."""
+    rows = await fetch_all(conn, """
+        SELECT n.id, n.name_fa, n.name_en, c.name_fa, c.name_en, p.name_fa, p.name_en
+        FROM neighbourhoods n JOIN cities c ON c.id = n.city_id
+        JOIN provinces p ON p.id = c.province_id ORDER BY n.id""")
+    return [(int(r[0]), (str(r[1]), str(r[2] or "")), (str(r[3]), str(r[4] or "")),
+             (str(r[5]), str(r[6] or ""))) for r in rows]
+
+
 async def neighbourhoods_with_coordinates(conn: aiosqlite.Connection) -> list[Neighbourhood]:
     rows = await fetch_all(conn, _NEIGHBOURHOOD + " WHERE n.lat IS NOT NULL AND n.lon IS NOT NULL")
     return to_models(Neighbourhood, rows)

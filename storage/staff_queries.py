@@ -88,13 +88,14 @@ def _queue_filter(kind: str, me: int, now: datetime, params: list[Any]) -> str:
 async def queue(conn: aiosqlite.Connection, areas: list[Area], *, kind: str, me: int,
                 now: datetime, limit: int, offset: int,
                 statuses: tuple[str, ...] = OPEN) -> tuple[list[Ticket], int]:
-    """Open tickets in scope, oldest first (the one waiting longest is on top), and the total."""
+    """Open tickets in scope, urgent ones first, then oldest first (the one waiting longest is
+    on top), and the total."""
     params: list[Any] = list(statuses)
     sql = (f" FROM tickets t WHERE t.status IN ({','.join('?' * len(statuses))}) AND "
            f"{_scope_sql(areas, params)}{_queue_filter(kind, me, now, params)}")
     total = int(await fetch_value(conn, "SELECT count(*)" + sql, params) or 0)
-    rows = await fetch_all(conn, "SELECT t.*" + sql + " ORDER BY t.created_at, t.id "
-                           "LIMIT ? OFFSET ?", [*params, limit, offset])
+    rows = await fetch_all(conn, "SELECT t.*" + sql + " ORDER BY t.urgent DESC, t.created_at, "
+                           "t.id LIMIT ? OFFSET ?", [*params, limit, offset])
     return to_models(Ticket, rows), total
 
 
@@ -155,7 +156,7 @@ async def stats_rows(conn: aiosqlite.Connection, areas: list[Area]) -> list[aios
     params: list[Any] = []
     scope = _scope_sql(areas, params)
     return await fetch_all(conn, f"""SELECT t.house_id, t.neighbourhood_id, t.status,
-        t.window_started_at, t.first_response_at, t.due_at, t.paused_at
+        t.window_started_at, t.first_response_at, t.due_at, t.paused_at, t.sla_clock
         FROM tickets t WHERE {scope}""", params)
 
 

@@ -20,22 +20,25 @@ _UPDATABLE = frozenset({
     "house_id", "category_id", "status", "close_reason", "duplicate_of", "assignee_id",
     "updated_at", "window_started_at", "window_no", "due_at", "paused_at",
     "first_response_at", "sla_next_at", "closed_at", "rating", "rating_comment",
-    "reopen_count", "phone", "lat", "lon", "text",
+    "reopen_count", "phone", "lat", "lon", "text", "sla_clock", "window_hours", "urgent",
+    "urgent_reason",
 })
 
 
 async def insert(conn: aiosqlite.Connection, *, code: str, resident_id: int,
                  neighbourhood_id: int, kind: Kind, category_id: int, house_id: int,
                  text: str, phone: str | None, lat: float | None, lon: float | None,
-                 now: datetime, due_at: datetime, sla_next_at: datetime | None) -> Ticket:
+                 now: datetime, due_at: datetime, sla_next_at: datetime | None,
+                 sla_clock: str = "calendar", window_hours: int | None = None,
+                 urgent: bool = False, urgent_reason: str | None = None) -> Ticket:
     cur = await conn.execute("""
         INSERT INTO tickets(code, resident_id, neighbourhood_id, kind, category_id, house_id,
             text, phone, lat, lon, status, created_at, updated_at, window_started_at, due_at,
-            sla_next_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            sla_next_at, sla_clock, window_hours, urgent, urgent_reason)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (code, resident_id, neighbourhood_id, kind.value, category_id, house_id, text, phone,
          lat, lon, Status.NEW.value, iso(now), iso(now), iso(now), iso(due_at),
-         iso(sla_next_at)))
+         iso(sla_next_at), sla_clock, window_hours, int(urgent), urgent_reason))
     ticket = await get(conn, int(cur.lastrowid or 0))
     assert ticket is not None
     return ticket
@@ -129,9 +132,10 @@ async def count_by_resident(conn: aiosqlite.Connection, resident_id: int, *,
                             open_only: bool = False) -> int:
     sql = "SELECT count(*) FROM tickets WHERE resident_id = ?"
     params: list[Any] = [resident_id]
-    if open_only:
-        sql += f" AND status IN {_OPEN_SQL}"
-        params.extend(_OPEN)
+    if open_only:   # the open-requests limit: not those filed for others at a field visit
+        sql += f""" AND status IN {_OPEN_SQL} AND id NOT IN (SELECT ticket_id FROM
+            visit_requests WHERE filer_id = ? AND claimed_by IS NULL)"""
+        params.extend([*_OPEN, resident_id])
     return int(await fetch_value(conn, sql, params) or 0)
 
 

@@ -19,6 +19,7 @@ from bot.app import build_application, deps_of, start_app, stop_app
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.deps import Deps
+from bot.domain.text import LRM, RLM, unmarked_items
 from bot.sandbox.emulator import Emulator, EmuUser
 from bot.sender import Budgets
 
@@ -67,7 +68,7 @@ class Harness:
         return max((m["message_id"] for m in messages), default=0)
 
     def _new_bot(self, chat_id: int, after: int) -> list[Msg]:
-        return [m for m in self.emu.bot_messages(chat_id) if m["message_id"] > after]
+        return [readable(m) for m in self.emu.bot_messages(chat_id) if m["message_id"] > after]
 
     async def send(self, user_id: int, text: str, *, chat_id: int | None = None,
                    reply_to: int | None = None) -> list[Msg]:
@@ -122,7 +123,7 @@ class Harness:
                 raise TimeoutError("outbox did not settle")
 
     def messages(self, chat_id: int) -> list[Msg]:
-        return self.emu.bot_messages(chat_id)
+        return [readable(m) for m in self.emu.bot_messages(chat_id)]
 
     def keyboard(self, chat_id: int) -> list[str]:
         """Labels of the reply keyboard the user currently sees in that chat."""
@@ -131,7 +132,37 @@ class Harness:
     def last(self, chat_id: int) -> Msg:
         message = self.emu.last_bot_message(chat_id)
         assert message is not None, f"no bot message in chat {chat_id}"
-        return message
+        return readable(message)
+
+
+def readable(message: Msg) -> Msg:
+    """The message as a person reads it: the bidi marks the bot puts around Latin codes and
+    commands (`bot.domain.text.bidi_text`) are invisible, so assertions ignore them; the
+    text as sent stays under `raw_text` / `raw_caption` (checked by `bidi_problems`)."""
+    out = dict(message)
+    for key in ("text", "caption"):
+        value = out.get(key)
+        if isinstance(value, str):
+            out["raw_" + key] = value
+            out[key] = value.replace(LRM, "").replace(RLM, "")
+    return out
+
+
+_FORMATTING = {"bold", "italic", "code", "pre", "text_link", "underline", "strikethrough"}
+
+
+def bidi_problems(h: Harness) -> list[str]:
+    """Bot messages (in every chat) with a Latin code, command or phone number that is
+    neither marked nor on a line of its own."""
+    found = []
+    for chat_id in h.emu.chat_ids():
+        for message in h.emu.bot_messages(chat_id):
+            for key in ("text", "caption"):
+                value = message.get(key)
+                formatted = any(e.get("type") in _FORMATTING for e in message.get("entities", []))
+                if isinstance(value, str) and not formatted:
+                    found += [f"{chat_id}: {p}" for p in unmarked_items(value)]
+    return found
 
 
 def buttons(message: Msg) -> list[tuple[str, str]]:
@@ -156,6 +187,9 @@ def keyboard_labels(markup: Msg | None) -> list[str]:
 
 async def start_harness(tmp_path: Path, **overrides: Any) -> Harness:
     db_path = overrides.pop("database_path", tmp_path / "test.sqlite3")
+    # Tests that are not about quiet hours see every message at once (tests/test_calendar_e2e
+    # turns them on).
+    overrides.setdefault("quiet_hours", "off")
     clock = overrides.pop("clock", None) or FakeClock()
     emu = Emulator(token=TOKEN, clock=lambda: clock.now().timestamp(),
                    enforce_limits=overrides.pop("enforce_limits", False))
@@ -172,6 +206,9 @@ async def start_harness(tmp_path: Path, **overrides: Any) -> Harness:
 async def stop_harness(h: Harness) -> None:
     await stop_app(h.app)
     await h.emu.stop()
+    # Every text the bot sent in the test keeps its Latin codes and commands in order.
+    problems = bidi_problems(h)
+    assert not problems, f"unmarked Latin items in sent texts: {problems[:5]}"
 
 
 async def restart(h: Harness) -> Harness:

@@ -11,15 +11,15 @@ from bot.domain.tickets import Kind
 from bot.services.tickets import Draft, file_ticket
 from storage import people, places
 from storage import tickets as repo
-from tests.harness import Harness, Msg
+from tests.harness import Harness, Msg, readable
 
 TEXT = "سقف خانه چکه می‌کند و آب به اتاق بچه‌ها می‌ریزد"
-CODE_RE = re.compile(r"کد پیگیری: ([A-Z0-9]{6})")
+CODE_RE = re.compile(r"کد پیگیری شما:\n([A-Z0-9]{6})")
 
 
 def current(h: Harness, chat: int, message: Msg) -> Msg:
     """The message as it is now (after edits)."""
-    return next(m for m in h.emu.chat(chat) if m["message_id"] == message["message_id"])
+    return readable(next(m for m in h.emu.chat(chat) if m["message_id"] == message["message_id"]))
 
 
 async def onboard(h: Harness, uid: int, code: str = "ISL01", name: str = "زهرا") -> Msg:

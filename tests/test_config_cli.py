@@ -29,6 +29,9 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
     ("ADMIN_IDS", "x"),
     ("TIMEZONE", "Mars/Olympus"),
     ("DEFAULT_LOCALE", "de"),
+    ("WORK_WEEK", "sat-wed 8-16"),
+    ("QUIET_HOURS", "21-7"),
+    ("RESPONSE_CLOCK", "sundial"),
 ])
 def test_bad_value_is_one_clear_line_and_exit_2(name: str, value: str, tmp_path: Path) -> None:
     result = run_cli(env={name: value}, cwd=tmp_path)

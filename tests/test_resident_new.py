@@ -210,7 +210,7 @@ async def test_duplicate_in_same_category_can_be_added_as_follow_up(h: Harness) 
     # and "a new request" files a second one
     replies = await h.send(R, "/new")
     replies = await to_description(h, R, replies[-1])
-    replies = await h.press(R, replies[-1], "درخواست تازه")
+    replies = await h.press(R, replies[-1], "درخواست جدید")
     ack = (await h.send(R, "درخواست دیگری برای مسکن دارم"))[-1]
     assert CODE_RE.search((await finish(h, R, ack))["text"])
 

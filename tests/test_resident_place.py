@@ -30,11 +30,11 @@ async def test_browse_province_city_neighbourhood_with_pages_and_back(h: Harness
     await h.press(R, menu, "تهران", exact=True)
     menu = current(h, R, menu)
     labels = [t for t, _ in buttons(menu)]
-    assert "اتابک" in labels and "یافت‌آباد" not in labels and "بعدی ▶️" in labels
+    assert "اتابک" in labels and "یافت‌آباد" not in labels and "بعدی ◀️" in labels
     await h.press(R, menu, "بعدی")
     menu = current(h, R, menu)
     labels = [t for t, _ in buttons(menu)]
-    assert "یافت‌آباد" in labels and "◀️ قبلی" in labels
+    assert "یافت‌آباد" in labels and "▶️ قبلی" in labels
     await h.press(R, menu, "برگشت به شهرها")
     menu = current(h, R, menu)
     assert "شهر خود" in menu["text"]
@@ -63,7 +63,7 @@ async def test_search_with_arabic_letters_and_without_zwnj(h: Harness) -> None:
     assert await _saved(h) == "THR01"
     replies = await h.send(R, "/neighbourhood")
     replies = await h.send(R, "ززززززز")
-    assert "پیدا نکردم" in replies[-1]["text"]
+    assert "پیدا نشد" in replies[-1]["text"]
     replies = await h.send(R, "✖️ لغو")
     assert "متوقف شد" in replies[-1]["text"]
     assert await _saved(h) == "THR01"
@@ -88,3 +88,28 @@ async def test_deep_link_preselects_and_a_bad_link_asks(h: Harness) -> None:
     assert "معتبر نیست" in replies[-2]["text"]
     assert "استان خود" in replies[-1]["text"]
     assert await _saved(h) == "AML01"
+
+
+async def test_search_by_city_and_province_names(h: Harness) -> None:
+    """Issue 11, item 2: a city's name in any spelling finds its neighbourhoods first."""
+    h.user(R)
+    await h.send(R, "/neighbourhood")
+    for query in ("اسلامشهر", "اسلام‌شهر", "اسلام شهر", "اسلامشهر".replace("ی", "ي")):
+        labels = [t for t, _ in buttons((await h.send(R, query))[-1])]
+        assert labels[0] == "قائمیه، اسلام‌شهر", query
+        assert all(label.endswith("اسلام‌شهر") for label in labels[:5]), (query, labels)
+    labels = [t for t, _ in buttons((await h.send(R, "آمل"))[-1])]
+    assert labels[:3] == ["اسپیاری، آمل", "اسپه‌کلا، آمل", "چاکسر، آمل"]
+    labels = [t for t, _ in buttons((await h.send(R, "مازندران"))[-1])]   # the province
+    assert labels[0] == "اسپیاری، آمل"
+    await h.press(R, (await h.send(R, "امل"))[-1], "اسپیاری")
+    assert await _saved(h) == "AML01"
+
+
+async def test_a_city_whose_name_is_inside_neighbourhood_names(h: Harness) -> None:
+    """«ری» is a city and also part of «افسریه» and «اسپیاری»: the city comes first."""
+    h.user(R)
+    await h.send(R, "/neighbourhood")
+    labels = [t for t, _ in buttons((await h.send(R, "ری"))[-1])]
+    assert labels[:2] == ["دولت‌آباد، ری", "قلعه‌نو، ری"]
+    assert "افسریه، تهران" in labels[2:]

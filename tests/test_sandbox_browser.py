@@ -88,7 +88,8 @@ def server_tmp(server: ServerThread) -> Path:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerThread]:
     settings = Settings(_env_file=None, bot_token=None,  # type: ignore[call-arg]
-                        sandbox_database_path=tmp_path / "sandbox.sqlite3", sandbox_port=0)
+                        sandbox_database_path=tmp_path / "sandbox.sqlite3", sandbox_port=0,
+                        quiet_hours="off")   # real time of day: no waiting for the morning
     running = ServerThread(settings)
     running.start()
     try:
@@ -448,6 +449,50 @@ def test_resident_and_staff_in_a_real_browser(server: ServerThread, driver: WebD
     assert page.add_resident() == "resident-7003"
     after = page.command("start")
     assert "مریم" in page.wait_for_bot("۷۲ ساعت", after).text
+
+
+def test_field_visit_and_claim_in_a_real_browser(server: ServerThread,
+                                                driver: WebDriver) -> None:
+    """The mayor runs a field visit and files for two people (receipts as pictures, all of
+    them as a PDF); a resident added with + claims one by its code."""
+    page = SandboxPage(driver, server.url)
+    page.open()
+    page.switch_to("mayor")
+    after = page.command("visit")                    # in the mayor's command menu
+    page.wait_for_bot("عنوان کوتاهی", after)
+    after = page.send_text("نشست صمیمی مسجد جامع")
+    page.press("همین حالا", page.wait_for_bot("همین حالا", after))
+    page.wait_for_bot("برای هر نفر", after)
+    codes = []
+    for name, phone, category in (("علی رضایی", "۰۹۱۲۳۴۵۶۷۸۹", "مسکن"),
+                                  ("مریم احمدی", None, "وام")):
+        after = page.press("درخواست برای یک نفر")
+        page.wait_for_bot("نام", after)
+        after = page.send_text(name)
+        ask = page.wait_for_bot("شمارهٔ همراه", after)
+        after = page.send_text(phone) if phone else page.press("بدون تلفن", ask)
+        after = page.press("نیاز", page.wait_for_bot("چه نوع", after))
+        after = page.press(category, page.wait_for_bot("دربارهٔ چیست", after))
+        page.wait_for_bot("شرح دهید", after)
+        after = page.send_text("سقف خانه چکه می‌کند و کمک می‌خواهد")
+        after = page.press("ثبت درخواست", page.wait_for_bot("افزوده شد", after))
+        filed = page.wait_for_bot("کد پیگیری", after)
+        codes.append(filed.text.split("کد پیگیری:")[1].split()[0])
+        page.wait(lambda d: d.execute_script(
+            "const i = [...document.querySelectorAll('.msg[data-from=bot] img.photo')].pop();"
+            "return !!i && i.complete && i.naturalWidth === 720"), "receipt not shown")
+    page.screenshot("sandbox-visit-receipt.png", 1280, 860)
+    after = page.send_text("/visit end")
+    page.wait_for_bot("۲ درخواست ثبت شد", after)
+    page.wait(lambda d: any(".pdf" in a.text for a in d.find_elements(
+        By.CSS_SELECTOR, ".msg[data-from=bot] a.file")), "the receipts PDF is missing")
+
+    # A new resident claims the first request with its code and the phone's last digits.
+    page.add_resident()
+    after = page.send_text(f"/claim {codes[0]}")
+    page.wait_for_bot("چهار رقم آخر", after)
+    after = page.send_text("6789")
+    page.wait_for_bot("به نام شماست", after)
 
 
 async def _notify_later(deps: Any, key: str) -> None:

@@ -35,6 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def sandbox_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    # The sandbox clock follows the real time of day: no quiet hours, so reminders do not
+    # wait for the morning when these tests run at night (tests of quiet hours set them).
+    overrides.setdefault("quiet_hours", "off")
     return Settings(_env_file=None, bot_token=None,  # type: ignore[call-arg]
                     sandbox_database_path=tmp_path / "sandbox.sqlite3", sandbox_port=0,
                     **overrides)
@@ -370,3 +373,21 @@ async def test_sandbox_admin_replaces_real_admins_from_the_environment(tmp_path:
         assert settings.bot_api_base_url.startswith("http://127.0.0.1:")
     finally:
         await sandbox.stop()
+
+
+async def test_clock_panel_office_time_and_next_working_morning(page: Page) -> None:
+    """The panel says whether it is office time (or which holiday) and jumps to the next
+    working day's opening, which is never a Friday or a holiday."""
+    sandbox = page.sandbox
+    state = (await page.get("/api/clock"))["clock"]
+    assert isinstance(state["office_open"], bool) and state["weekday_fa"]
+    moved = (await page.post("/api/clock", {"to": "morning"}))["clock"]
+    now = sandbox.clock.now()
+    calendar = sandbox.calendar()
+    local = now.astimezone(calendar.tz)
+    assert moved["office_open"] is True and moved["holiday_fa"] == ""
+    assert (local.hour, local.minute) == (8, 0) and local.weekday() != 4
+    assert calendar.holiday(local.date()) is None
+    assert moved["weekday_fa"] in ("شنبه", "یکشنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه",
+                                   "پنجشنبه")
+    await page.post("/api/clock", {"to": "evening"}, 400)

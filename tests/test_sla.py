@@ -248,7 +248,7 @@ async def test_daily_digest_per_mayor_and_house_team(hs: Harness) -> None:
         text = h.last(chat)["text"]
         assert text.startswith("📊"), text
         assert "درخواست‌های باز: ۲" in text
-        assert "مهلت تا ۲۴ ساعت آینده: ۱" in text and "دیرکرد: ۱" in text
+        assert "مهلت تا ۲۴ ساعت آینده: ۱" in text and "گذشته از مهلت: ۱" in text
         assert old.code in text and soon.code in text
     assert all("📊" not in t for t in texts(h, RESIDENT))
     assert await run_digest(h.deps) == 0        # once per day

@@ -15,11 +15,11 @@ async def test_announcement_buttons_show_and_take(h: Harness) -> None:
     card = await h.press(STAFF, announcement, "نمایش")
     assert ticket.code in card[0]["text"] and "سقف خانه" in card[0]["text"]
     assert "تا مهلت پاسخ" in card[0]["text"]            # "due in ..." SLA state, in Persian
-    taken = await h.press(STAFF, announcement, "برمی")
+    taken = await h.press(STAFF, announcement, "رسیدگی می‌کنم")
     assert ticket.code in texts(taken)
     fresh = await reload(h, ticket)
     assert fresh.assignee_id == STAFF and fresh.status is Status.IN_PROGRESS
-    other = await h.press(STAFF2, h.last(STAFF2), "برمی")
+    other = await h.press(STAFF2, h.last(STAFF2), "رسیدگی می‌کنم")
     assert "علی" in texts(other)                 # told who has it
     await h.settle()
     assert ticket.code in h.last(RESIDENT)["text"]
@@ -29,7 +29,7 @@ async def test_take_reply_ask_note_close_reopen_by_command(h: Harness) -> None:
     await team(h)
     ticket = await file(h)
     code = ticket.code
-    assert "برداشتید" in texts(await h.send(STAFF, f"/take {code}"))
+    assert "با شماست" in texts(await h.send(STAFF, f"/take {code}"))
     assert (await reload(h, ticket)).assignee_id == STAFF
     assert code in texts(await h.send(STAFF, f"/take {code}"))     # already yours
 
@@ -180,7 +180,7 @@ async def test_queue_filters_pagination_and_overdue(h: Harness) -> None:
     h.clock.advance(timedelta(hours=75))
     overdue = texts(await h.send(STAFF, "/overdue"))
     assert tickets[1].code in overdue and tickets[0].code not in overdue
-    assert "دیرکرد" in overdue                       # "overdue 3 hours"
+    assert "تأخیر" in overdue                       # "overdue 3 hours"
 
 
 async def test_resident_cannot_use_staff_commands(h: Harness) -> None:

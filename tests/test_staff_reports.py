@@ -45,7 +45,7 @@ async def test_stats_per_house_and_neighbourhood(h: Harness) -> None:
     h.clock.advance(timedelta(hours=80))
     stats = texts(await h.send(STAFF, "/stats"))
     assert "خانه بهزیستی · قائمیه" in stats
-    assert "باز ۲" in stats and "دیرکرده ۱" in stats
+    assert "باز ۲" in stats and "گذشته از مهلت ۱" in stats
     assert "۲ ساعت" in stats and "۵۰٪" in stats
     assert "قائمیه" not in texts(await h.send(OTHER_HOUSE, "/stats"))
 

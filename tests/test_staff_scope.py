@@ -90,7 +90,7 @@ async def test_two_users_press_take_together(h: Harness) -> None:
     fresh = await reload(h, ticket)
     assert fresh.assignee_id in (STAFF, STAFF2)
     loser = STAFF2 if fresh.assignee_id == STAFF else STAFF
-    assert "برداشته است" in h.last(loser)["text"]
+    assert "مسئول رسیدگی" in h.last(loser)["text"]
     assert (await events(h, ticket)).count("take") == 1
 
 

@@ -164,4 +164,4 @@ async def test_show_press_sends_the_card_once(h: Harness,
     history = await h.press(STAFF, sent[0], "سابقه")
     assert len(history) == 1 and ticket.code in history[0]["text"]
     assert calls == {"show": 2, "attachments": 2}
-    assert button_data(sent[0], "برمی") == f"st:take:{ticket.id}"
+    assert button_data(sent[0], "رسیدگی می‌کنم") == f"st:take:{ticket.id}"

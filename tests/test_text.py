@@ -23,6 +23,7 @@ from bot.domain.text import (
     is_valid_tracking_code,
     normalize,
     normalize_tracking_code,
+    rank_places,
     to_ascii_digits,
     to_persian_digits,
 )
@@ -244,7 +245,8 @@ def test_csv_headers() -> None:
     assert _header("houses.csv") == [
         "code", "name_fa", "name_en", "description_fa", "description_en",
     ]
-    assert _header("categories.csv") == ["code", "name_fa", "name_en", "default_house", "sort"]
+    assert _header("categories.csv") == ["code", "name_fa", "name_en", "default_house", "sort",
+                                       "window_hours", "window_clock"]
     assert _header("routing_overrides.csv") == ["neighbourhood_code", "category_code", "house_code"]
 
 
@@ -308,3 +310,38 @@ def test_persian_text_uses_persian_letters(name: str) -> None:
     assert not set(text) & set("يكىة"), "Arabic yeh/kaf found; use Persian ی/ک"
     assert "\u200c\u200c" not in text and " \u200c" not in text and "\u200c " not in text
     assert not text.startswith("\ufeff")
+
+
+# --------------------------------------------------------------------------- place search
+
+def _places() -> list[tuple[str, tuple[str, str], tuple[str, str], tuple[str, str]]]:
+    with (DATA / "provinces.csv").open(encoding="utf-8") as handle:
+        provinces = {r["code"]: (r["name_fa"], r["name_en"]) for r in csv.DictReader(handle)}
+    with (DATA / "places.csv").open(encoding="utf-8") as handle:
+        return [(r["neighbourhood_code"], (r["neighbourhood_fa"], r["neighbourhood_en"]),
+                 (r["city_fa"], r["city_en"]), provinces[r["province_code"]])
+                for r in csv.DictReader(handle)]
+
+
+@pytest.mark.parametrize("query", ["اسلامشهر", "اسلام‌شهر", "اسلام شهر", "اسلامشهر ",
+                                   "Islamshahr", "اسلامشر"])
+def test_rank_places_finds_a_city_in_every_spelling(query: str) -> None:
+    found = rank_places(query, _places())
+    assert found[:8] == ["ISL01", "ISL02", "ISL03", "ISL04", "ISL05", "ISL06", "ISL07",
+                         "ISL08"][:len(found[:8])]
+
+
+def test_rank_places_city_first_then_neighbourhood_names() -> None:
+    places = _places()
+    assert rank_places("آمل", places)[:3] == ["AML01", "AML02", "AML03"]
+    assert rank_places("Amol", places)[:3] == ["AML01", "AML02", "AML03"]
+    # «ری» is a city and part of «افسریه» / «اسپیاری»: the city's neighbourhoods first.
+    rey = rank_places("ری", places)
+    assert [code[:3] for code in rey[:2]] == ["REY", "REY"]
+    # An exact neighbourhood name beats a city prefix; Arabic letters do not matter.
+    assert rank_places("اسپه كلا", places)[0] == "AML02"
+    assert rank_places("ززززززز", places) == []
+
+
+def test_rank_places_province_names() -> None:
+    assert rank_places("مازندران", _places())[0] == "AML01"

@@ -24,7 +24,9 @@ EXTRAS = "extras"
 CONFIRM = "confirm"
 RATE_COMMENT = "rate_comment"
 REOPEN_REASON = "reopen_reason"
-STEPS = (PLACE, KIND, CATEGORY, DUP, DESCRIBE, EXTRAS, CONFIRM, RATE_COMMENT, REOPEN_REASON)
+URGENT_REASON = "urgent_reason"
+STEPS = (PLACE, KIND, CATEGORY, DUP, DESCRIBE, EXTRAS, CONFIRM, RATE_COMMENT, REOPEN_REASON,
+         URGENT_REASON)
 
 Mode = Literal["new", "follow", "place", "rate", "reopen"]
 
@@ -55,6 +57,8 @@ class ResidentForm(BaseModel):
     lon: float | None = None
     ticket_id: int | None = None
     code: str | None = None
+    urgent: bool = False                # the resident marked it urgent, with a reason
+    urgent_reason: str | None = None
     started_at: datetime
     at: datetime                # last activity (the idle timeout counts from here)
 

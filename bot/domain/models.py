@@ -59,6 +59,8 @@ class Category(Model):
     name_en: str
     default_house_id: int
     sort: int = 0
+    window_hours: int | None = None      # the category's own response window, if any
+    window_clock: str | None = None      # calendar | office
 
 
 class Person(Model):
@@ -114,6 +116,10 @@ class Ticket(Model):
     rating: int | None = None
     rating_comment: str | None = None
     reopen_count: int = 0
+    sla_clock: str = "calendar"          # the ticket's own window: calendar | office time
+    window_hours: int | None = None      # None: RESPONSE_WINDOW_HOURS (tickets before 0004)
+    urgent: bool = False
+    urgent_reason: str | None = None
 
     @property
     def is_open(self) -> bool:

@@ -38,6 +38,19 @@ class NoticeKind(StrEnum):
     SLA_ESCALATION = "sla_escalation"      # mayor, supervisor, admin chat: deadline missed
     SLA_RESIDENT_LATE = "sla_resident_late"  # resident: we missed the deadline, honestly
     DIGEST = "digest"                      # daily summary per mayor, staff member, group
+    CLAIMED = "claimed"                    # filer: the resident of a visit request claimed it
+    URGENCY = "urgency"                    # resident: the mayor set or cleared urgency
+
+
+# Notices to residents: never delayed, but sent without a sound in quiet hours.
+RESIDENT_NOTICES = frozenset({
+    NoticeKind.TAKEN, NoticeKind.ANSWER, NoticeKind.QUESTION, NoticeKind.MOVED,
+    NoticeKind.CLOSED, NoticeKind.REOPENED, NoticeKind.UPDATE, NoticeKind.SLA_RESIDENT_LATE,
+    NoticeKind.URGENCY,
+})
+# Payload flag of a notice held until the end of quiet hours (`not_before`): the outbox lets
+# the chat's later messages pass it instead of waiting behind it.
+HELD_KEY = "held"
 
 
 @dataclass(frozen=True)
@@ -51,9 +64,13 @@ class Notice:
     kind: str
     ticket_id: int | None = None
     args: dict[str, Any] = field(default_factory=dict)
+    not_before: datetime | None = None      # held until then (quiet hours); None: now
 
     def payload(self) -> dict[str, Any]:
-        return {PAYLOAD_KEY: self.notice.value, ARGS_KEY: self.args}
+        payload: dict[str, Any] = {PAYLOAD_KEY: self.notice.value, ARGS_KEY: self.args}
+        if self.not_before is not None:
+            payload[HELD_KEY] = True
+        return payload
 
 
 def when(moment: datetime) -> str:

@@ -31,16 +31,24 @@ from collections.abc import Hashable, Iterable
 from typing import TypeVar
 
 __all__ = [
+    "LRM",
+    "RLM",
     "TRACKING_ALPHABET",
     "best_matches",
+    "bidi_text",
     "compact",
     "fuzzy_score",
     "generate_tracking_code",
     "is_valid_tracking_code",
+    "ltr",
+    "ltr_items",
     "normalize",
     "normalize_tracking_code",
+    "rank_places",
+    "strip_marks",
     "to_ascii_digits",
     "to_persian_digits",
+    "unmarked_items",
 ]
 
 K = TypeVar("K", bound=Hashable)
@@ -279,6 +287,60 @@ def best_matches(
     return ranked[:limit]
 
 
+def _best_of(q: str, names: Iterable[str], seen: dict[str, float]) -> float:
+    best = 0.0
+    for name in names:
+        if not name:
+            continue
+        score = seen.get(name)
+        if score is None:  # a city or province name repeats for each neighbourhood
+            cand, starts = _prepared(name)
+            score = seen[name] = _score_prepared(q, cand, starts)
+        best = max(best, score)
+    return best
+
+
+def rank_places(
+    query: str,
+    places: Iterable[tuple[K, Iterable[str], Iterable[str], Iterable[str]]],
+    limit: int = 8,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> list[K]:
+    """Neighbourhoods for a typed place name, best first.
+
+    ``places`` are ``(key, neighbourhood names, city names, province names)`` (Persian and
+    English names), in the order ties should keep. The query is compared (``compact``:
+    spaces, ZWNJ, ي/ك and digits do not matter) with all three levels:
+
+    1. a neighbourhood whose own name is exactly the query;
+    2. every neighbourhood of a city whose name is the query or starts with it
+       («آمل», «اسلامشهر», «اسلام شهر», «اسلام‌شهر»), exact cities before prefixes;
+    3. the rest by score: the neighbourhood's own name (prefix, inside, near spellings),
+       its city's name inside or misspelled, its province's name (slightly less).
+    """
+    q, _ = _prepared(query)
+    if not q or limit <= 0:
+        return []
+    ranked: list[tuple[int, float, int, K]] = []
+    own_seen: dict[str, float] = {}
+    city_seen: dict[str, float] = {}
+    province_seen: dict[str, float] = {}
+    for order, (key, own, city_names, province_names) in enumerate(places):
+        own_score = _best_of(q, own, own_seen)
+        city_score = _best_of(q, city_names, city_seen)
+        province_score = _best_of(q, province_names, province_seen)
+        if own_score >= 1.0:
+            ranked.append((0, own_score, order, key))
+        elif city_score >= 0.9:
+            ranked.append((1, city_score, order, key))
+        else:
+            score = max(own_score, 0.95 * city_score, 0.9 * province_score)
+            if score >= threshold:
+                ranked.append((2, score, order, key))
+    ranked.sort(key=lambda item: (item[0], -item[1], item[2]))
+    return [key for *_, key in ranked[:limit]]
+
+
 # --------------------------------------------------------------------------- tracking codes
 
 # Upper-case letters and digits minus every character that is easily confused with
@@ -304,11 +366,171 @@ def generate_tracking_code(rng: random.Random | None = None, length: int = 6) ->
 
 def normalize_tracking_code(s: str) -> str:
     """Canonical form of a code typed by a user: Persian/Arabic digits → ASCII, spaces,
-    ZWNJ and dashes removed, upper-cased ("  acd-3 ۴۷" → "ACD347")."""
-    s = to_ascii_digits(unicodedata.normalize("NFKC", s))
+    ZWNJ, dashes and bidi marks (copied with the code from a message) removed, upper-cased
+    ("  acd-3 ۴۷" → "ACD347", "\u200eACD347\u200f" → "ACD347")."""
+    s = to_ascii_digits(unicodedata.normalize("NFKC", strip_marks(s)))
     return _TRACKING_STRIP_RE.sub("", s).upper()
 
 
 def is_valid_tracking_code(s: str, length: int = 6) -> bool:
     """True if ``s`` (already normalised) is a well-formed tracking code."""
     return len(s) == length and all(ch in TRACKING_ALPHABET for ch in s)
+
+
+# --------------------------------------------------------------------------- mixed direction
+#
+# A Persian message is laid out right to left; a Latin tracking code, a /command, a phone
+# number or a Latin name inside it is an "LTR item". Without help the Unicode bidi algorithm
+# attaches the neutral characters around an item to the wrong side: «یا /status EMMMA6»
+# shows as "status EMMMA6/", «+98 912 …» loses its plus sign to the far end, a phone number
+# written in groups has its groups reversed, and «EMMMA6: ۱ پیوست» glues the Persian digit
+# to the code. Telegram Desktop does not honour the isolates (FSI/LRI…PDI), so each item is
+# wrapped in the plain marks every client follows: LRM before it (its leading "/" or "+"
+# belongs to it) and, in a right-to-left text, RLM after it (what follows belongs to the
+# Persian sentence again). An item that is a line of its own needs nothing and is left bare,
+# so it is copied clean; a right-to-left line that *starts* with an item gets an RLM first,
+# so clients that take a paragraph's direction from its first strong letter still lay it
+# out right to left. `bidi_text` is applied to every text the bot sends (see
+# `bot/ui/bidi.py`); parsers strip the marks again (`strip_marks`, `normalize`,
+# `normalize_tracking_code`).
+
+LRM = "\u200e"
+RLM = "\u200f"
+_MARKS = "\u200e\u200f\u061c"
+_STRIP_MARKS = {ord(ch): None for ch in _MARKS}
+_STRIP_MARKS.update({c: None for c in range(0x202A, 0x202F)})
+_STRIP_MARKS.update({c: None for c in range(0x2066, 0x206A)})
+
+_DIGIT = "0-9\u06f0-\u06f9\u0660-\u0669"
+_LATIN_WORD = r"[A-Za-z0-9\u00c0-\u024f]+(?:[_.\-:/@+#?=&%~']+[A-Za-z0-9\u00c0-\u024f]+)*"
+_LATIN_TOKEN = rf"(?:[/@#]?{_LATIN_WORD}/?)"
+# A phone number: 7 or more digits, optionally with a leading + and single spaces or
+# dashes between groups (ASCII, Persian or Arabic-Indic digits).
+_PHONE = rf"\+?[{_DIGIT}](?:[ \-]?[{_DIGIT}]){{6,}}"
+_ITEM_RE = re.compile(
+    rf"[{_MARKS}]*"
+    rf"(?P<item>{_PHONE}(?![{_DIGIT}])|{_LATIN_TOKEN}(?:[ ]{_LATIN_TOKEN})*)"
+    rf"[{_MARKS}]*"
+)
+# In a left-to-right (English) text only technical tokens need marks: the words are already
+# in the paragraph's direction.
+_TOKEN_RE = re.compile(
+    rf"[{_MARKS}]*(?P<item>{_PHONE}(?![{_DIGIT}])|{_LATIN_TOKEN})[{_MARKS}]*")
+_TECHNICAL_RE = re.compile(rf"^[/@#+]|[{_DIGIT}]|://")
+_HAS_LATIN_RE = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_RTL_LETTER_RE = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+_LATIN_PROSE_RE = re.compile(r"[A-Za-z][a-z]+(?:'[a-z]+)?")
+_PUNCT = ".,;:!?()[]«»\"'…—–-•·"
+
+
+def strip_marks(s: str) -> str:
+    """Remove bidi marks (LRM, RLM, ALM, embeddings and isolates), nothing else."""
+    return s.translate(_STRIP_MARKS)
+
+
+def ltr_items(text: str, rtl: bool | None = None) -> list[str]:
+    """The left-to-right items of ``text`` as `bidi_text` sees them: in a right-to-left
+    text codes, commands, phone numbers, Latin words and runs of them; in a left-to-right
+    one codes, commands, phone numbers and links."""
+    direction = is_rtl(text) if rtl is None else rtl
+    return [m.group("item") for line in text.split("\n") for m in _line_items(line, direction)]
+
+
+def _is_item(item: str) -> bool:
+    if _HAS_LATIN_RE.search(item):
+        return True
+    return len(re.sub(rf"[^{_DIGIT}]", "", item)) >= 7  # a phone number
+
+
+def _line_items(line: str, rtl: bool) -> list[re.Match[str]]:
+    if rtl:
+        return [m for m in _ITEM_RE.finditer(line) if _is_item(m.group("item"))]
+    return [m for m in _TOKEN_RE.finditer(line)
+            if _is_item(m.group("item")) and _TECHNICAL_RE.search(m.group("item"))]
+
+
+def is_rtl(text: str) -> bool:
+    """True when ``text`` reads right to left: more Persian/Arabic words than English
+    ones (codes, commands and numbers do not count), ties decided by the first letter."""
+    rtl_words = sum(1 for w in text.split() if _RTL_LETTER_RE.search(w))
+    ltr_words = sum(1 for w in strip_marks(text).split()
+                    if _LATIN_PROSE_RE.fullmatch(w.strip(_PUNCT)))
+    if rtl_words != ltr_words:
+        return rtl_words > ltr_words
+    for ch in text:
+        if _RTL_LETTER_RE.match(ch):
+            return True
+        if _HAS_LATIN_RE.match(ch):
+            return False
+    return False
+
+
+def ltr(item: str, rtl: bool = True) -> str:
+    """One left-to-right item marked for a sentence of the given direction."""
+    return LRM + item + (RLM if rtl else LRM)
+
+
+def bidi_text(text: str, rtl: bool | None = None) -> str:
+    """``text`` with every left-to-right item kept in order (see the notes above).
+
+    ``rtl`` is the direction of the whole message; ``None`` guesses it (`is_rtl`).
+    Idempotent: marks already around an item are replaced by the same marks.
+    """
+    if not text:
+        return text
+    direction = is_rtl(text) if rtl is None else rtl
+    out_lines = []
+    for line in text.split("\n"):
+        out_lines.append(_bidi_line(line, direction))
+    return "\n".join(out_lines)
+
+
+def _bidi_line(line: str, rtl: bool) -> str:
+    bare = strip_marks(line).strip()
+    matches = _line_items(line, rtl)
+    if not matches:
+        return line
+    if len(matches) == 1 and matches[0].group("item") == bare:
+        return line.replace(line.strip(), bare) if line.strip() != bare else line
+    parts: list[str] = []
+    pos = 0
+    for m in matches:
+        parts.append(line[pos:m.start()])
+        parts.append(ltr(m.group("item"), rtl))
+        pos = m.end()
+    parts.append(line[pos:])
+    out = "".join(parts)
+    if rtl:
+        body = out.lstrip(RLM)
+        first = _first_strong(body)
+        if first == "L":
+            indent = len(body) - len(body.lstrip())
+            out = body[:indent] + RLM + body[indent:]
+    return out
+
+
+def _first_strong(s: str) -> str:
+    for ch in s:
+        kind = unicodedata.bidirectional(ch)
+        if kind == "L":
+            return "L"
+        if kind in ("R", "AL"):
+            return "R"
+    return ""
+
+
+def unmarked_items(text: str) -> list[str]:
+    """Left-to-right items of ``text`` that are neither wrapped in marks (LRM before, LRM or
+    RLM after) nor a line of their own: what `bidi_text` would have fixed."""
+    problems = []
+    rtl = is_rtl(text)
+    for line in text.split("\n"):
+        bare = strip_marks(line).strip()
+        for m in _line_items(line, rtl):
+            item = m.group("item")
+            if item == bare:
+                continue
+            start, end = m.start("item"), m.end("item")
+            if not (line[start - 1:start] == LRM and line[end:end + 1] in (LRM, RLM)):
+                problems.append(item)
+    return problems

@@ -48,6 +48,7 @@ class Action(StrEnum):
     REOPEN = "reopen"
     RATE = "rate"
     SLA = "sla"                          # reminder / escalation records
+    URGENCY = "urgency"                  # the mayor marks it urgent (or not): new deadline
 
 
 class TransitionError(Exception):
@@ -79,6 +80,7 @@ _TRANSITIONS: dict[Action, dict[Status, Status | None]] = {
     Action.REOPEN: {Status.CLOSED: Status.REOPENED},
     Action.RATE: {Status.CLOSED: None},
     Action.SLA: {s: None for s in _WORKING},
+    Action.URGENCY: {s: None for s in _WORKING},
 }
 
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,11 @@ from bot import sla
 from bot.app import SANDBOX_TOKEN, build_application, deps_of, start_app, stop_app
 from bot.clock import OffsetClock
 from bot.config import Settings
+from bot.domain.workcal import WorkCalendar
 from bot.sandbox import seed
 from bot.sandbox.emulator import Emulator, EmuUser, JsonDict
 from bot.sandbox.seed import SandboxPerson
+from handlers.command_menus import sync_commands
 from storage import people, updates
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,10 @@ class Sandbox:
             else:
                 emu.add_user(EmuUser(id=person.user_id, first_name=person.name,
                                      language_code="fa"))
+        # Role menus (e.g. the mayor's /visit): the roles were seeded after the bot started.
+        for person in cast:
+            if person.kind not in ("resident", "group"):
+                await sync_commands(app.bot, deps, person.user_id)
         self.emu, self.app, self.people = emu, app, cast
         self._pump = asyncio.create_task(self._forward(emu.subscribe()), name="sandbox-events")
         self.ready.set()
@@ -154,15 +160,29 @@ class Sandbox:
 
     # ------------------------------------------------------------------ clock
 
+    def calendar(self) -> WorkCalendar:
+        """The running bot's working calendar (office hours, holidays)."""
+        return deps_of(self._running()[1]).calendar
+
+    async def to_next_working_morning(self) -> None:
+        """«Next working morning»: the clock jumps to the next working day's opening."""
+        now = self.clock.now()
+        await self.advance(self.calendar().next_working_morning(now) - now)
+
     async def advance(self, delta: timedelta) -> None:
         """Move the bot's time forward, then let time-driven work happen at once."""
         async with self._lock:
             _, app = self._running()
+            before = self.clock.now()
             self.clock.advance(delta)
             for hook in list(self.after_clock_change):
                 await hook(self)
             # The same sweep the periodic job runs: reminders and escalations show at once.
             await sla.sweep(deps_of(app))
+            # The daily digest when its local time was passed (it skips Fridays and
+            # holidays itself); messages held for quiet hours go out when the outbox is kicked.
+            if digest_passed(before, self.clock.now(), self.base_settings):
+                await sla.run_digest(deps_of(app))
             deps_of(app).outbox.kick()
         self._broadcast({"type": "clock"})
 
@@ -185,6 +205,19 @@ class Sandbox:
     async def _forward(self, source: asyncio.Queue[JsonDict]) -> None:
         while True:
             self._broadcast(await source.get())
+
+
+def digest_passed(before: datetime, after: datetime, settings: Settings) -> bool:
+    """Whether the clock moved over a DIGEST_TIME (local), e.g. by the panel's +24 h."""
+    tz = settings.tz
+    hour, minute = (int(x) for x in settings.digest_time.split(":"))
+    day = before.astimezone(tz).date()
+    while day <= after.astimezone(tz).date():
+        moment = datetime.combine(day, time(hour, minute), tzinfo=tz)
+        if before < moment <= after:
+            return True
+        day += timedelta(days=1)
+    return False
 
 
 def delete_database(path: Path) -> None:

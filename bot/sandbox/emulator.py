@@ -30,7 +30,7 @@ CALLBACK_DATA_LIMIT = 64
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
 UPLOAD_LIMIT = 50 * 1024 * 1024
 DELETE_WINDOW = 48 * 3600
-_INTERNAL_KEYS = ("from_bot", "deleted", "edits")
+_INTERNAL_KEYS = ("from_bot", "deleted", "edits", "silent")
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
@@ -861,6 +861,8 @@ class Emulator:
         reply_to = self._reply_target(chat, params)
         if markup is not None:
             content["reply_markup"] = markup
+        if params.get_bool("disable_notification"):
+            content["silent"] = True      # bookkeeping: sent without a sound
         msg = self._store(chat, self._bot_user(), True, content, reply_to)
         self._apply_reply_keyboard(chat, params)
         return _api(msg)
@@ -1483,6 +1485,9 @@ class Emulator:
         return Sent(self._enqueue("callback_query", query), None, query_id)
 
     # ------------------------------------------------------------------ control API: observe
+
+    def chat_ids(self) -> list[int]:
+        return list(self._chats)
 
     def chat(self, chat_id: int) -> list[JsonDict]:
         chat = self._chats.get(chat_id)

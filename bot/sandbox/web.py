@@ -23,7 +23,7 @@ from aiohttp import web
 from bot.sandbox.core import Sandbox
 from bot.sandbox.emulator import Emulator, JsonDict
 from bot.sandbox.seed import SAMPLE_LOCATION, SAMPLE_PHONE, SandboxPerson
-from bot.ui.jalali import format_datetime
+from bot.ui.jalali import format_datetime, format_weekday
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +82,22 @@ def _error(message: str, status: int = 400) -> web.Response:
 def clock_state(sandbox: Sandbox) -> JsonDict:
     now = sandbox.clock.now()
     tz = sandbox.base_settings.timezone
-    return {
+    state: JsonDict = {
         "now": now.isoformat(),
         "fa": format_datetime(now, "fa", tz),
         "en": format_datetime(now, "en", tz),
+        "weekday_fa": format_weekday(now, "fa", tz),
+        "weekday_en": format_weekday(now, "en", tz),
         "offset_hours": round(sandbox.clock.offset / timedelta(hours=1), 2),
         "steps": list(CLOCK_STEPS),
     }
+    with contextlib.suppress(RuntimeError):      # the bot is restarting: no calendar now
+        calendar = sandbox.calendar()
+        holiday = calendar.holiday(calendar.local_date(now))
+        state["office_open"] = calendar.is_open(now)
+        state["holiday_fa"] = holiday.name_fa if holiday else ""
+        state["holiday_en"] = holiday.name_en if holiday else ""
+    return state
 
 
 def commands_for(emu: Emulator, person: SandboxPerson) -> list[JsonDict]:
@@ -244,8 +253,11 @@ async def clock(request: web.Request) -> web.Response:
     sandbox = _sandbox(request)
     body = await _json_body(request)
     hours = body.get("hours")
+    if body.get("to") == "morning":
+        await sandbox.to_next_working_morning()
+        return web.json_response({"clock": clock_state(sandbox)})
     if hours not in CLOCK_STEPS:
-        return _error(f"hours must be one of {CLOCK_STEPS}")
+        return _error(f"hours must be one of {CLOCK_STEPS}, or to: morning")
     assert isinstance(hours, int)
     await sandbox.advance(timedelta(hours=hours))
     return web.json_response({"clock": clock_state(sandbox)})

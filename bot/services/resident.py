@@ -17,9 +17,10 @@ from bot.deps import Deps
 from bot.domain import sla
 from bot.domain.models import Neighbourhood, Ticket
 from bot.domain.notices import Notice, NoticeKind, when
-from bot.domain.text import best_matches
+from bot.domain.text import rank_places
 from bot.domain.tickets import Action, CloseReason, Status, allowed
 from bot.i18n import N_
+from bot.services import windows
 from bot.services.errors import Refused
 from bot.services.tickets import Actor, AttachmentIn, announce, apply
 from storage import places, roles_query
@@ -48,9 +49,10 @@ async def owned_by_code(conn: aiosqlite.Connection, code: str, resident_id: int
 
 async def search_neighbourhoods(conn: aiosqlite.Connection, query: str, limit: int = 8
                                 ) -> list[Neighbourhood]:
-    keys = await places.neighbourhood_search_keys(conn)
+    """Neighbourhoods matching a typed name of the neighbourhood, its city or province."""
+    names = await places.place_names(conn)
     found = []
-    for nid, _score in best_matches(query, keys, limit=limit):
+    for nid in rank_places(query, names, limit=limit):
         item = await places.neighbourhood(conn, nid)
         if item is not None:
             found.append(item)
@@ -93,8 +95,7 @@ async def add_resident_message(conn: aiosqlite.Connection, deps: Deps, ticket: T
         raise Refused(CLOSED)
     changes: dict[str, Any] = {}
     if ticket.status is Status.AWAITING_RESIDENT:
-        changes = sla.on_resume(ticket.paused_at, ticket.due_at, ticket.first_response_at,
-                                deps.settings.reminder_hours, deps.clock.now())
+        changes = windows.resume(deps, ticket, deps.clock.now())
     updated, event_id = await apply(conn, deps, ticket, Action.RESIDENT_MESSAGE,
                                     Actor(resident_id, "resident"), body=body,
                                     details={"attachments": len(attachments)}, **changes)
@@ -161,8 +162,7 @@ async def reopen(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, residen
     """Not resolved: same house, a fresh window, and the staff are told why."""
     if not can_reopen(deps, ticket):
         raise Refused(TOO_LATE)
-    changes: dict[str, Any] = sla.on_reopen(ticket.window_no, deps.settings.response_window_hours,
-                            deps.settings.reminder_hours, deps.clock.now())
+    changes: dict[str, Any] = windows.reopen(deps, ticket, deps.clock.now())
     updated, _ = await apply(conn, deps, ticket, Action.REOPEN, Actor(resident_id, "resident"),
                              body=reason, reopen_count=ticket.reopen_count + 1, **changes)
     await announce(conn, deps, updated, reason="reopen")

@@ -284,7 +284,26 @@ async def to_summary(deps: Deps, form: ResidentForm) -> Summary:
         return Summary(await _put(conn, deps, form, step=steps.CONFIRM), n, category, house)
 
 
-async def confirm(deps: Deps, form: ResidentForm, key: str) -> Ticket:
+async def ask_urgent(deps: Deps, form: ResidentForm) -> ResidentForm:
+    """«🚨 It is urgent» on the summary: the reason is asked next."""
+    return await _save(deps, form, step=steps.URGENT_REASON)
+
+
+async def set_urgent(deps: Deps, form: ResidentForm, reason: str | None) -> Summary:
+    """Urgent with a reason (None: not urgent after all); back to the summary."""
+    form = form.model_copy(update={"urgent": reason is not None, "urgent_reason": reason})
+    return await to_summary(deps, form)
+
+
+@dataclass(frozen=True)
+class Filed:
+    """A filed request and the house that answers it (named in the receipt)."""
+
+    ticket: Ticket
+    house: House | None
+
+
+async def confirm(deps: Deps, form: ResidentForm, key: str) -> Filed:
     """«✅ Send»: the ticket is filed and the form deleted in one transaction; a second press
     returns the same ticket."""
     if key != form.id or form.kind is None or form.category_id is None:
@@ -302,13 +321,16 @@ async def confirm(deps: Deps, form: ResidentForm, key: str) -> Ticket:
     draft = Draft(resident_id=person.id, neighbourhood_id=person.neighbourhood_id,
                   kind=form.kind, category_id=form.category_id, text=form.body,
                   phone=form.phone, lat=form.lat, lon=form.lon,
-                  attachments=_attachments(form))
+                  attachments=_attachments(form), urgent=form.urgent,
+                  urgent_reason=form.urgent_reason)
 
     async def drop_form(conn: aiosqlite.Connection) -> None:
         await forms.delete(conn, form.person_id)
 
     ticket, _ = await file_ticket(deps, draft, idem_key=form.id, then=drop_form)
-    return ticket
+    async with deps.db.read() as conn:
+        house = await places.house(conn, ticket.house_id)
+    return Filed(ticket, house)
 
 
 async def already_filed(deps: Deps, person_id: int, key: str) -> Ticket:

@@ -22,7 +22,9 @@ from bot.deps import Deps
 from bot.domain import sla
 from bot.domain.models import Person, Ticket
 from bot.domain.notices import Notice, NoticeKind, digest_day, when
+from bot.domain.sla import ClockKind
 from bot.domain.tickets import Action, Status
+from bot.services import windows
 from bot.services.tickets import SYSTEM, apply
 from storage import people, roles_query, sla_queries, updates
 
@@ -118,11 +120,13 @@ async def _handle(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache, ti
     """Take the ticket's due actions. `done` was read in this transaction and the plan never
     repeats a done action; what they write goes to `writes` (written once per batch)."""
     settings = deps.settings
+    # The ticket's own window: its clock (office time in office mode) and fitted reminders.
     plan = sla.due_actions(
         ticket.due_at, now, paused_at=ticket.paused_at,
         first_response_at=ticket.first_response_at, closed=ticket.status is Status.CLOSED,
-        reminder_hours=settings.reminder_hours,
-        second_escalation_hours=settings.second_escalation_hours, done=done)
+        reminder_hours=windows.ticket_reminders(deps, ticket),
+        second_escalation_hours=settings.second_escalation_hours, done=done,
+        span=windows.span(deps, ticket))
     next_set = False
     for action in plan.actions:
         writes.actions.append((ticket.id, ticket.window_no, action))
@@ -190,30 +194,39 @@ async def _perform(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
                    out: list[Notice], ticket: Ticket, action: str) -> list[int]:
     """Queue the notices for one action into `out`; returns who was told."""
 
-    def tell(recipients: list[int], kind: str, notice: NoticeKind, args: dict[str, Any]
-             ) -> None:
+    # Quiet hours: reminders and non-urgent escalations to staff and mayors wait for the end
+    # of the night (each keeps its own message; the outbox paces them); urgent ones do not.
+    held = _quiet_until(deps, deps.clock.now())
+
+    def tell(recipients: list[int], kind: str, notice: NoticeKind, args: dict[str, Any], *,
+             hold: bool = True) -> None:
         for chat_id in recipients:
             out.append(Notice(notice, chat_id, _key(ticket, action, chat_id), kind,
-                              ticket.id, args))
+                              ticket.id, args, not_before=held if hold else None))
 
     if action.startswith(sla.REMIND + "_"):
         recipients = await _reminder_recipients(conn, deps, cache, ticket)
         tell(recipients, "sla_reminder", NoticeKind.SLA_REMINDER,
              await _reminder_args(conn, deps, cache, ticket))
         return recipients
-    hours = deps.settings.response_window_hours
+    window = windows.of_ticket(deps, ticket)
+    hours = window.hours
+    office = window.clock is ClockKind.OFFICE
     if action == sla.BREACH:
         recipients = await _breach_recipients(conn, deps, cache, ticket)
         tell(recipients, "sla_escalation", NoticeKind.SLA_ESCALATION,
-             await _escalation_args(conn, deps, cache, ticket, hours, second=False))
+             await _escalation_args(conn, deps, cache, ticket, hours, second=False),
+             hold=not ticket.urgent)
+        # Residents are never kept waiting (at night the outbox sends it without a sound).
         out.append(Notice(NoticeKind.SLA_RESIDENT_LATE, ticket.resident_id,
                           _key(ticket, action, ticket.resident_id), "sla_late", ticket.id,
-                          {"code": ticket.code, "hours": hours}))
+                          {"code": ticket.code, "hours": hours, "office": office}))
         return [*recipients, ticket.resident_id]
     if action == sla.ESCALATE2:
         recipients = await _second_recipients(conn, deps, cache, ticket)
         tell(recipients, "sla_escalation", NoticeKind.SLA_ESCALATION,
-             await _escalation_args(conn, deps, cache, ticket, hours, second=True))
+             await _escalation_args(conn, deps, cache, ticket, hours, second=True),
+             hold=not ticket.urgent)
         return recipients
     raise ValueError(f"unknown SLA action {action}")
 
@@ -268,17 +281,40 @@ def _place_args(ticket: Ticket) -> dict[str, Any]:
             "neighbourhood_id": ticket.neighbourhood_id, "house_id": ticket.house_id}
 
 
+def _quiet_until(deps: Deps, now: datetime) -> datetime | None:
+    """The end of the quiet hours `now` is in (None: not quiet now)."""
+    quiet = deps.settings.quiet
+    if quiet is None or not quiet.contains(now, deps.settings.tz):
+        return None
+    return quiet.release(now, deps.settings.tz)
+
+
 async def _reminder_args(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
                          ticket: Ticket) -> dict[str, Any]:
-    return {**_place_args(ticket), "at": when(deps.clock.now())}
+    """Time left measured on the ticket's clock ("6 office hours"), and the holidays that
+    moved an office-time deadline (names in both languages, chosen when rendered)."""
+    now = deps.clock.now()
+    args: dict[str, Any] = {**_place_args(ticket), "at": when(now)}
+    if ticket.sla_clock == ClockKind.OFFICE.value:
+        args["office"] = True
+        args["left"] = int(windows.office_left(deps, ticket, now).total_seconds())
+        holidays = windows.holidays_on_the_way(deps, ticket)
+        if holidays:
+            args["holidays"] = [[h.name_fa, h.name_en] for h in holidays]
+    return args
 
 
 async def _escalation_args(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
                            ticket: Ticket, hours: int, *, second: bool) -> dict[str, Any]:
     assignee = await cache.person(conn, ticket.assignee_id) if ticket.assignee_id else None
-    return {**_place_args(ticket), "at": when(deps.clock.now()), "hours": hours,
+    args = {**_place_args(ticket), "at": when(deps.clock.now()), "hours": hours,
             "second": second,
             "assignee": assignee.first_name if assignee else None}
+    if ticket.sla_clock == ClockKind.OFFICE.value:
+        args["office"] = True
+    if ticket.urgent:
+        args["urgent"] = True
+    return args
 
 
 # --------------------------------------------------------------------------- daily digest
@@ -287,6 +323,11 @@ async def run_digest(deps: Deps) -> int:
     """Queue today's summary for every mayor, staff member and bound group that has open
     requests. Idempotent per local day. Returns how many digests were queued."""
     now = deps.clock.now()
+    # Not on Fridays and holidays (nor days a dated change closes the offices): the next
+    # working morning's digest is the usual snapshot. In quiet hours it waits for their end.
+    if not deps.calendar.is_working_day(deps.calendar.local_date(now)):
+        return 0
+    held = _quiet_until(deps, now)
     soon = now + timedelta(hours=24)
     day = digest_day(now, deps.settings.timezone)
     queued = 0
@@ -305,7 +346,8 @@ async def run_digest(deps: Deps) -> int:
                 NoticeKind.DIGEST, chat_id, f"digest:{day}:{audience}:{chat_id}", "digest",
                 args={"at": when(now), "open": stats.open, "due_soon": stats.due_soon,
                       "overdue": stats.overdue, "oldest_overdue": stats.oldest_overdue,
-                      "soonest_due": stats.soonest_due, "oldest_open": stats.oldest_open}))
+                      "soonest_due": stats.soonest_due, "oldest_open": stats.oldest_open},
+                not_before=held))
             queued += int(added)
     return queued
 

@@ -28,12 +28,14 @@ from bot.domain.models import (
 from bot.domain.notices import NoticeKind, when
 from bot.domain.text import normalize, normalize_tracking_code, to_ascii_digits
 from bot.domain.tickets import Action, CloseReason, Status, TransitionError
+from bot.domain.workcal import WorkCalendar
 from bot.i18n import N_
+from bot.services import windows
 from bot.services.errors import NotFound, Refused
 from bot.services.resident import notify_resident
 from bot.services.roles import Scope, scope_for
 from bot.services.tickets import Actor, announce, apply
-from storage import people, places
+from storage import people, places, visits
 from storage import staff_queries as q
 from storage import tickets as repo
 from storage.staff_queries import CannedReply as CannedReply
@@ -158,6 +160,32 @@ async def note(deps: Deps, scope: Scope, ref: Ref, text: str) -> Ticket:
         return ticket
 
 
+async def set_urgency(deps: Deps, scope: Scope, ref: Ref, reason: str | None) -> Ticket:
+    """The mayor marks a request urgent with a reason (None: not urgent any more). The due
+    moment is recomputed from the window's start with the new window (urgent: calendar time,
+    URGENT_WINDOW_HOURS) and the resident is told the new moment."""
+    urgent = reason is not None
+    reason = reason.strip() if reason is not None else None
+    if urgent and not reason:
+        raise Refused(N_("Please write the reason after the code."))
+    async with deps.db.tx() as conn:
+        ticket = await find(conn, scope, ref, need="mayor")
+        if ticket.urgent == urgent:
+            return ticket
+        window = windows.choose(deps, await places.category(conn, ticket.category_id),
+                                urgent=urgent)
+        changes = windows.change(deps, ticket, window, deps.clock.now())
+        try:
+            ticket, event_id = await apply(
+                conn, deps, ticket, Action.URGENCY, _actor(scope), body=reason,
+                details={"urgent": urgent}, urgent=urgent, urgent_reason=reason, **changes)
+        except TransitionError as exc:
+            raise _apply_or_refuse(exc) from None
+        await notify_resident(conn, deps, ticket, event_id, "status", NoticeKind.URGENCY,
+                              due=when(ticket.due_at), urgent=urgent)
+        return ticket
+
+
 async def move(deps: Deps, scope: Scope, ref: Ref, house_code: str, reason: str, *,
                action: Action) -> Ticket:
     """TRANSFER (staff) or ROUTE (mayor) to another house; the deadline stays."""
@@ -232,9 +260,7 @@ async def close(deps: Deps, scope: Scope, ref: Ref, reason: CloseReason, message
 async def reopen(deps: Deps, scope: Scope, ref: Ref) -> Ticket:
     async with deps.db.tx() as conn:
         ticket = await find(conn, scope, ref, need="staff")
-        settings = deps.settings
-        changes: dict[str, Any] = sla.on_reopen(ticket.window_no, settings.response_window_hours,
-                                settings.reminder_hours, deps.clock.now())
+        changes: dict[str, Any] = windows.reopen(deps, ticket, deps.clock.now())
         try:
             ticket, event_id = await apply(conn, deps, ticket, Action.REOPEN, _actor(scope),
                                            reopen_count=ticket.reopen_count + 1, **changes)
@@ -295,6 +321,8 @@ class CardView:
     attachments: int = 0
     phone_visible: bool = False
     events: list[EventView] | None = None    # None: the history was not asked for
+    visit: tuple[str, str] | None = None     # filed at a field visit: (its title, for whom)
+    calendar: WorkCalendar | None = None     # office-time tickets: "due in 2 working days"
 
     @property
     def located(self) -> bool:
@@ -328,7 +356,12 @@ async def _card_view(conn: aiosqlite.Connection, deps: Deps, scope: Scope, ticke
         unreachable=await people.is_unreachable(conn, ticket.resident_id),
         attachments=await repo.attachment_count(conn, ticket.id),
         phone_visible=bool(ticket.phone) and _covers(scope.staff_areas, ticket),
-        events=events)
+        events=events, calendar=deps.calendar, visit=await _visit_tag(conn, ticket.id))
+
+
+async def _visit_tag(conn: aiosqlite.Connection, ticket_id: int) -> tuple[str, str] | None:
+    found = (await visits.tags(conn, [ticket_id])).get(ticket_id)
+    return (found[1], found[2]) if found else None
 
 
 async def _event_view(conn: aiosqlite.Connection, event: TicketEvent) -> EventView:
@@ -379,6 +412,7 @@ class ListView:
     items: list[ListItem]
     total: int
     now: datetime
+    calendar: WorkCalendar | None = None
 
     @property
     def tickets(self) -> list[Ticket]:
@@ -408,7 +442,7 @@ async def queue_view(deps: Deps, scope: Scope, kind: str, page: int, *, inbox: b
     """One page of the staff queue (or the mayor's inbox) with each ticket's neighbourhood."""
     async with deps.db.read() as conn:
         tickets, total = await _queue(conn, deps, scope, kind, page, inbox)
-        return ListView(await _items(conn, tickets), total, deps.clock.now())
+        return ListView(await _items(conn, tickets), total, deps.clock.now(), deps.calendar)
 
 
 def phone_variants(text: str) -> list[str] | None:
@@ -449,7 +483,7 @@ async def search_view(deps: Deps, scope: Scope, text: str) -> ListView:
     """`search` with each ticket's neighbourhood, for the result list."""
     async with deps.db.read() as conn:
         items = await _items(conn, await _search(conn, deps, scope, text))
-        return ListView(items, len(items), deps.clock.now())
+        return ListView(items, len(items), deps.clock.now(), deps.calendar)
 
 
 @dataclass
@@ -460,12 +494,14 @@ class StatLine:
     overdue: int = 0
     median_first_response: timedelta | None = None
     within_window: float | None = None
+    from_visits: int = 0            # of all its requests, filed at field visits
 
 
 async def stats(deps: Deps, scope: Scope) -> list[StatLine]:
     now = deps.clock.now()
     async with deps.db.read() as conn:
         rows = await q.stats_rows(conn, scope.areas)
+        at_visits = await visits.counts_by_place(conn, None)
         groups: dict[tuple[int, int], list[Any]] = defaultdict(list)
         for row in rows:
             groups[(int(row["house_id"]), int(row["neighbourhood_id"]))].append(row)
@@ -473,7 +509,7 @@ async def stats(deps: Deps, scope: Scope) -> list[StatLine]:
         for (house_id, n_id), items in sorted(groups.items()):
             house = await places.house(conn, house_id)
             n = await places.neighbourhood(conn, n_id)
-            line = StatLine(house, n)
+            line = StatLine(house, n, from_visits=at_visits.get((house_id, n_id), 0))
             answered, judged, in_time = [], 0, 0
             for row in items:
                 status = Status(row["status"])
@@ -484,9 +520,12 @@ async def stats(deps: Deps, scope: Scope) -> list[StatLine]:
                     line.open += 1
                     if first is None and row["paused_at"] is None and due < now:
                         line.overdue += 1
+                # Each ticket on its own clock: office time for an office-time window.
+                measure = deps.span(row["sla_clock"])
                 if first is not None:
-                    answered.append(first - datetime.fromisoformat(row["window_started_at"]))
-                if first is not None or due < now:
+                    answered.append(measure.between(
+                        datetime.fromisoformat(row["window_started_at"]), first))
+                if first is not None or (due < now and row["paused_at"] is None):
                     judged += 1
                     in_time += first is not None and first <= due
             if answered:
@@ -525,19 +564,22 @@ class ExportRow:
     house: tuple[str, str]
     category: tuple[str, str]
     phone: str
+    visit: str = ""                     # the field visit it was filed at (its title)
 
 
 async def export(deps: Deps, scope: Scope, start: datetime, end: datetime) -> list[ExportRow]:
     """Tickets filed in [start, end) in this person's scope (`bot.ui.cards.export_csv`)."""
     async with deps.db.read() as conn:
         rows = await q.export_rows(conn, scope.areas, start, end)
+        tags = await visits.tags(conn, [int(r["id"]) for r in rows])
     result = []
     for r in rows:
         ticket = Ticket.model_validate({k: r[k] for k in Ticket.model_fields if k in r})
         result.append(ExportRow(
             ticket, r["n_code"], (r["n_fa"], r["n_en"]), (r["h_fa"], r["h_en"]),
             (r["c_fa"], r["c_en"]),
-            (ticket.phone or "") if _covers(scope.staff_areas, ticket) else ""))
+            (ticket.phone or "") if _covers(scope.staff_areas, ticket) else "",
+            tags[ticket.id][1] if ticket.id in tags else ""))
     return result
 
 

@@ -15,11 +15,11 @@ from typing import Any
 import aiosqlite
 
 from bot.deps import Deps
-from bot.domain import sla
 from bot.domain.models import Ticket
 from bot.domain.notices import Notice, NoticeKind, when
 from bot.domain.text import generate_tracking_code
 from bot.domain.tickets import Action, Kind, next_status
+from bot.services import windows
 from storage import places, roles_query
 from storage import tickets as repo
 
@@ -52,6 +52,9 @@ class Draft:
     lat: float | None = None
     lon: float | None = None
     attachments: list[AttachmentIn] = field(default_factory=list)
+    filed_by: Actor | None = None     # someone filing for the resident (a field visit)
+    urgent: bool = False
+    urgent_reason: str | None = None
 
 
 async def _unique_code(conn: aiosqlite.Connection) -> str:
@@ -64,15 +67,16 @@ async def _unique_code(conn: aiosqlite.Connection) -> str:
 
 async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
                       then: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None,
-                      ) -> tuple[Ticket, bool]:
+                      after: Callable[[aiosqlite.Connection, Ticket], Awaitable[None]]
+                      | None = None) -> tuple[Ticket, bool]:
     """Create the ticket, its first event, its deadline and the staff notifications at once.
 
     `idem_key` (e.g. the resident's draft id) makes a double press on "confirm" return the
     ticket already filed instead of a second one. Returns (ticket, created). `then` runs in
-    the same transaction (the resident's form is deleted with the filing).
+    the same transaction (the resident's form is deleted with the filing); `after` too, with
+    the new ticket (a field visit records whom it was filed for).
     """
     now = deps.clock.now()
-    settings = deps.settings
     async with deps.db.tx() as conn:
         if then is not None:
             await then(conn)
@@ -80,15 +84,20 @@ async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
         if existing is not None:
             return existing, False
         house_id = await places.house_for(conn, draft.neighbourhood_id, draft.category_id)
-        due = sla.initial_due(now, settings.response_window_hours)
+        window = windows.choose(deps, await places.category(conn, draft.category_id),
+                                urgent=draft.urgent)
+        clock = windows.new_window(deps, window, now)
         ticket = await repo.insert(
             conn, code=await _unique_code(conn), resident_id=draft.resident_id,
             neighbourhood_id=draft.neighbourhood_id, kind=draft.kind,
             category_id=draft.category_id, house_id=house_id, text=draft.text,
-            phone=draft.phone, lat=draft.lat, lon=draft.lon, now=now, due_at=due,
-            sla_next_at=sla.next_check(due, settings.reminder_hours, now))
+            phone=draft.phone, lat=draft.lat, lon=draft.lon, now=now, due_at=clock["due_at"],
+            sla_next_at=clock["sla_next_at"], sla_clock=clock["sla_clock"],
+            window_hours=clock["window_hours"], urgent=draft.urgent,
+            urgent_reason=draft.urgent_reason if draft.urgent else None)
+        actor = draft.filed_by or Actor(draft.resident_id, "resident")
         event_id = await repo.add_event(conn, ticket_id=ticket.id, at=now,
-                                        actor_id=draft.resident_id, actor_role="resident",
+                                        actor_id=actor.id, actor_role=actor.role,
                                         action=Action.FILE, public=True, body=draft.text)
         for item in draft.attachments:
             await repo.add_attachment(conn, ticket_id=ticket.id, event_id=event_id,
@@ -97,6 +106,8 @@ async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
                                       now=now)
         await repo.remember_filed(conn, idem_key, ticket.id)
         await announce(conn, deps, ticket, reason="new")
+        if after is not None:
+            await after(conn, ticket)
     return ticket, True
 
 
@@ -136,6 +147,8 @@ async def announce(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, *, re
             ticket.neighbourhood_id, "ticket_kind": ticket.kind.value,
             "category_id": ticket.category_id, "house_id": ticket.house_id,
             "due": when(ticket.due_at), "unowned": unowned}
+    if ticket.urgent:
+        args.update(urgent=True, urgent_reason=ticket.urgent_reason or "")
     notice = NoticeKind.NEW_TICKET if reason == "new" else NoticeKind.IN_YOUR_QUEUE
     for chat_id in dict.fromkeys(recipients):
         # Mayors triage (route, mark duplicate) from the card; taking is for house staff.

@@ -106,6 +106,8 @@ class FormAction(StrEnum):
     BACK = "back"
     DONE = "done"
     EDIT = "edit"
+    URGENT = "urgent"
+    NOT_URGENT = "noturgent"
 
 
 @dataclass(frozen=True)
@@ -203,3 +205,39 @@ class Consent(CallbackData, prefix="consent", action="yes"):
 @dataclass(frozen=True)
 class SetLanguage(CallbackData, prefix="lang", action="set"):
     locale: str
+
+
+# ---------------------------------------------------------------------------- field visits
+
+
+class VisitAction(StrEnum):
+    NOW = "now"           # the visit is held now
+    NEW = "new"           # file for the next person
+    NO_PHONE = "nophone"
+    DROP = "drop"         # drop the request being written
+    END = "end"           # end the visit
+
+
+@dataclass(frozen=True)
+class VisitButton(CallbackData, prefix="vis"):
+    action: VisitAction
+
+
+@dataclass(frozen=True)
+class VisitPlace(CallbackData, prefix="vis", action="n"):
+    neighbourhood_id: int
+
+
+@dataclass(frozen=True)
+class VisitKind(CallbackData, prefix="vis", action="kind"):
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class VisitCategory(CallbackData, prefix="vis", action="cat"):
+    category_id: int
+
+
+@dataclass(frozen=True)
+class VisitFile(CallbackData, prefix="vis", action="ok"):
+    draft_id: str         # the request's draft id, also the filing's idempotency key

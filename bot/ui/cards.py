@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.domain.models import Ticket
 from bot.domain.tickets import Action, CloseReason
+from bot.domain.workcal import WorkCalendar
 from bot.i18n import N_, Translator
 from bot.services.staff import CardView, EventView, ExportRow, ListItem, StatLine
 from bot.ui.jalali import format_datetime, format_duration
@@ -22,6 +23,8 @@ ACTION_LABEL: dict[str, str] = {
     Action.ROUTE: N_("re-routed"), Action.CLOSE: N_("closed"),
     Action.WITHDRAW: N_("withdrawn"), Action.REOPEN: N_("reopened"),
     Action.RATE: N_("rated"), Action.SLA: N_("deadline"),
+    "claim": N_("claimed by the resident"),
+    Action.RATE: N_("rated"), Action.SLA: N_("deadline"), Action.URGENCY: N_("urgency"),
 }
 
 ROLE_LABEL: dict[str, str] = {
@@ -45,12 +48,18 @@ def card_text(tr: Translator, view: CardView, tz: str) -> str:
         tr._("House: {house}").format(house=localized(tr, view.house.name_fa,
                                                       view.house.name_en)),
         tr._("Filed: {when}").format(when=format_datetime(ticket.created_at, tr.locale, tz)),
-        tr._("Deadline: {state}").format(state=sla_badge(tr, ticket, view.now)),
+        tr._("Deadline: {state}").format(state=sla_badge(tr, ticket, view.now,
+                                                         view.calendar)),
     ]
+    if ticket.urgent:
+        lines.insert(1, tr._("🚨 Urgent: {reason}").format(reason=ticket.urgent_reason or ""))
     if view.assignee_name is not None:
         lines.append(tr._("Taken by: {name}").format(name=view.assignee_name))
     if view.duplicate_code:
         lines.append(tr._("Duplicate of: {code}").format(code=view.duplicate_code))
+    if view.visit is not None:
+        lines.append(tr._("🤝 Field visit: {title} · for {name}").format(
+            title=view.visit[0], name=view.visit[1]))
     if view.unreachable:
         lines.append(tr._("⚠️ The resident has blocked the bot: messages to them are not "
                           "delivered. Reach them another way."))
@@ -87,14 +96,17 @@ def event_line(tr: Translator, view: EventView, tz: str) -> str:
     return line
 
 
-def list_line(tr: Translator, item: ListItem, now: datetime) -> str:
-    """A ticket in a queue or search result: code, status, neighbourhood, deadline, text."""
+def list_line(tr: Translator, item: ListItem, now: datetime,
+              calendar: WorkCalendar | None = None) -> str:
+    """A ticket in a queue or search result: code, status, neighbourhood, deadline, text
+    (🚨 first for an urgent request)."""
     ticket: Ticket = item.ticket
     n = item.neighbourhood
     name = localized(tr, n.name_fa, n.name_en) if n else "?"
     short = ticket.text if len(ticket.text) <= 40 else ticket.text[:40] + "…"
-    return (f"{ticket.code} · {status_label(tr, ticket.status)} · {name} · "
-            f"{sla_badge(tr, ticket, now)}\n   {short}")
+    flag = "🚨 " if ticket.urgent and ticket.is_open else ""
+    return (f"{flag}{ticket.code} · {status_label(tr, ticket.status)} · {name} · "
+            f"{sla_badge(tr, ticket, now, calendar)}\n   {short}")
 
 
 def stats_text(tr: Translator, lines: list[StatLine]) -> str:
@@ -115,13 +127,15 @@ def stats_text(tr: Translator, lines: list[StatLine]) -> str:
             house=house, neighbourhood=localized(tr, n.name_fa, n.name_en) if n else "?",
             open=tr.digits(line.open), overdue=tr.digits(line.overdue), median=median,
             share=share))
+        if line.from_visits:
+            out[-1] += tr._(", from field visits {n}").format(n=tr.digits(line.from_visits))
     return "\n".join(out)
 
 
 EXPORT_HEADERS = (N_("code"), N_("filed"), N_("neighbourhood code"), N_("neighbourhood"),
                   N_("house"), N_("category"), N_("type"), N_("status"), N_("close reason"),
-                  N_("deadline"), N_("first answer"), N_("closed"), N_("rating"), N_("phone"),
-                  N_("text"))
+                  N_("deadline"), N_("first answer"), N_("closed"), N_("rating"),
+                  N_("field visit"), N_("phone"), N_("text"))
 
 
 def export_csv(tr: Translator, rows: list[ExportRow], tz: str) -> bytes:
@@ -141,6 +155,6 @@ def export_csv(tr: Translator, rows: list[ExportRow], tz: str) -> bytes:
             localized(tr, *row.category), kind_label(tr, t.kind), status_label(tr, t.status),
             tr._(CLOSE_REASON[t.close_reason]) if t.close_reason else "",
             when(t.due_at), when(t.first_response_at), when(t.closed_at),
-            t.rating or "", row.phone, t.text,
+            t.rating or "", row.visit, row.phone, t.text,
         ])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -17,6 +17,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("language", N_("Language / زبان")),
     ("help", N_("Help")),
     ("cancel", N_("Stop the current step")),
+    ("claim", N_("A request filed for me at a field visit")),
 ]
 
 MAYOR_COMMANDS: list[tuple[str, str]] = [
@@ -26,6 +27,10 @@ MAYOR_COMMANDS: list[tuple[str, str]] = [
     ("note", N_("Internal note on a request")),
     ("show", N_("Show a request by its code")),
     ("files", N_("Files and location of a request")),
+    ("visit", N_("Field visit: file requests for residents")),
+    ("handover", N_("One-time link that hands a visit request over")),
+    ("urgent", N_("Mark a request urgent (shorter deadline)")),
+    ("noturgent", N_("Mark a request not urgent")),
 ]
 
 STAFF_COMMANDS: list[tuple[str, str]] = [
@@ -44,6 +49,8 @@ STAFF_COMMANDS: list[tuple[str, str]] = [
     ("stats", N_("Numbers of my area")),
     ("export", N_("Download requests as a spreadsheet")),
     ("files", N_("Files and location of a request")),
+    ("visit", N_("Field visit: file requests for residents")),
+    ("handover", N_("One-time link that hands a visit request over")),
 ]
 
 ADMIN_COMMANDS: list[tuple[str, str]] = [

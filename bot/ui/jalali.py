@@ -25,6 +25,7 @@ __all__ = [
     "WEEKDAYS",
     "format_date",
     "format_datetime",
+    "format_due",
     "format_duration",
     "format_weekday",
     "is_persian",
@@ -132,6 +133,15 @@ def format_datetime(
 def format_date(dt: datetime, locale: str, tz: str = TEHRAN) -> str:
     """``format_datetime`` without the time of day."""
     return format_datetime(dt, locale, tz, with_time=False)
+
+
+def format_due(dt: datetime, locale: str, tz: str = TEHRAN) -> str:
+    """A due moment people can act on: weekday, Jalali date and time
+    ("دوشنبه ۱۰ آذر ۱۴۰۵، ساعت ۱۰:۰۰" / "Monday 10 Azar 1405, 10:00")."""
+    tr = _tr(locale)
+    # A weekday before a date and time ("Monday 10 Azar 1405, 10:00").
+    return tr._("{weekday} {datetime}").format(weekday=format_weekday(dt, locale, tz),
+                                               datetime=format_datetime(dt, locale, tz))
 
 
 def format_weekday(dt: datetime, locale: str, tz: str = TEHRAN) -> str:

@@ -10,18 +10,19 @@ notices were typed; keyboards (Show/Take, the rating stars) are built here too.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 
-from bot.domain.notices import ARGS_KEY, PAYLOAD_KEY, NoticeKind, parse_when
+from bot.domain.notices import ARGS_KEY, PAYLOAD_KEY, RESIDENT_NOTICES, NoticeKind, parse_when
 from bot.domain.tickets import CloseReason, Kind, Status
 from bot.i18n import N_, Translator, translator
+from bot.services import visits as visits_svc
 from bot.services.notify import Name, Ref, ReferenceNames, send_context
 from bot.ui.buttons import NoticeAction, NoticeButton, Rate, RateAction, RateButton
-from bot.ui.jalali import TEHRAN, format_date, format_datetime, format_duration
+from bot.ui.jalali import TEHRAN, format_date, format_datetime, format_due, format_duration
 from bot.ui.labels import CLOSE_REASON, kind_label, localized, status_label
 from storage.db import Database
 
@@ -71,6 +72,19 @@ class View:
     def date_time(self, key: str) -> str:
         return format_datetime(self.moment(key), self.tr.locale, self.tz)
 
+    def due(self, key: str = "due") -> str:
+        """A deadline people can act on: weekday, Jalali date and time."""
+        return format_due(self.moment(key), self.tr.locale, self.tz)
+
+    def holiday_note(self) -> str | None:
+        """The holidays that moved an office-time deadline, in the reader's language."""
+        names = [fa if self.tr.locale == "fa" else en for fa, en in self.get("holidays") or []]
+        if not names:
+            return None
+        joined = "، ".join(names) if self.tr.locale == "fa" else ", ".join(names)
+        return self.tr._("🗓 The offices are closed before then ({holidays}), so the deadline "
+                         "is later.").format(holidays=joined)
+
     @property
     def ticket(self) -> int:
         if self.ticket_id is None:
@@ -119,8 +133,10 @@ def _announce(v: View) -> Rendered:
         tr._("Type: {kind} · {category}").format(kind=kind_label(tr, Kind(v["ticket_kind"])),
                                                  category=v.name("category_id")),
         tr._("House: {house}").format(house=v.name("house_id")),
-        tr._("Answer due: {due}").format(due=v.date_time("due")),
+        tr._("Answer due: {due}").format(due=v.due()),
     ]
+    if v.get("urgent"):
+        lines.insert(1, tr._("🚨 Urgent: {reason}").format(reason=v.get("urgent_reason") or ""))
     if v.get("unowned"):
         lines.append(tr._("⚠️ No staff member of this house covers this neighbourhood "
                           "yet. Please take it or invite staff."))
@@ -145,20 +161,33 @@ def _withdrawn(v: View) -> Rendered:
 
 def _sla_reminder(v: View) -> Rendered:
     tr = v.tr
-    return Rendered("\n".join([
-        tr._("⏰ Request {code} must be answered within {left}.").format(
-            code=v["code"], left=format_duration(v.moment("due") - v.moment("at"), tr.locale)),
-        tr._("Answer due: {due}").format(due=v.date_time("due")),
+    if v.get("office"):     # time left counted in office hours ("6 office hours left")
+        head = tr._("⏰ Request {code} must be answered within {left} of office time.").format(
+            code=v["code"], left=format_duration(timedelta(seconds=int(v["left"])), tr.locale))
+    else:
+        head = tr._("⏰ Request {code} must be answered within {left}.").format(
+            code=v["code"], left=format_duration(v.moment("due") - v.moment("at"), tr.locale))
+    lines = [
+        head,
+        tr._("Answer due: {due}").format(due=v.due()),
         tr._("Neighbourhood: {name}").format(name=v.name("neighbourhood_id")),
         tr._("House: {house}").format(house=v.name("house_id")),
-    ]), ticket_buttons(tr, v.ticket, can_take=True))
+    ]
+    note = v.holiday_note()
+    if note:
+        lines.insert(2, note)
+    return Rendered("\n".join(lines), ticket_buttons(tr, v.ticket, can_take=True))
 
 
 def _sla_escalation(v: View) -> Rendered:
     tr = v.tr
     head = (tr._("🚨 Second escalation: request {code} is still unanswered, {late} after "
                  "its deadline.") if v.get("second") else
+            tr._("🚨 Request {code} was not answered within {hours} office hours.")
+            if v.get("office") else
             tr._("🚨 Request {code} was not answered within {hours} hours."))
+    if v.get("urgent"):     # "🚨 URGENT · Request … was not answered …"
+        head = "🚨 " + tr._("URGENT") + " · " + head.removeprefix("🚨 ")
     assignee = v.get("assignee")
     return Rendered("\n".join([
         head.format(code=v["code"], hours=tr.digits(v["hours"]),
@@ -237,7 +266,18 @@ def _closed(v: View) -> Rendered:
 
 def _reopened(v: View) -> Rendered:
     return Rendered(v.tr._("🔁 Your request {code} was reopened. New answer deadline: {due}.")
-                    .format(code=v["code"], due=v.date_time("due")), _rating(v))
+                    .format(code=v["code"], due=v.due()), _rating(v))
+
+
+def _urgency(v: View) -> Rendered:
+    tr = v.tr
+    if v.get("urgent"):
+        text = tr._("🚨 Your request {code} is now treated as urgent. It will be answered by "
+                    "{due}.")
+    else:
+        text = tr._("Your request {code} is no longer marked urgent. It will be answered by "
+                    "{due}.")
+    return Rendered(text.format(code=v["code"], due=v.due()), _rating(v))
 
 
 def _update(v: View) -> Rendered:
@@ -254,16 +294,27 @@ def _update(v: View) -> Rendered:
         lines.append(tr._("How was the answer? Rate it, or press «Not resolved» if the "
                           "problem is still there."))
     elif status is not Status.CLOSED:
-        lines.append(tr._("Answer due: {due}").format(due=v.date_time("due")))
+        lines.append(tr._("Answer due: {due}").format(due=v.due()))
     return Rendered("\n".join(lines), _rating(v))
 
 
 def _resident_late(v: View) -> Rendered:
     tr = v.tr
-    return Rendered(tr._("😔 We are sorry: your request {code} was not answered within "
-                         "{hours} hours. It has been reported to the neighbourhood mayor and "
-                         "the person in charge at the service house, so that it is followed "
-                         "up.").format(code=v["code"], hours=tr.digits(v["hours"])))
+    if v.get("office"):
+        text = tr._("😔 We are sorry: your request {code} was not answered within {hours} "
+                    "office hours. It has been reported to the neighbourhood mayor and the "
+                    "person in charge at the service house, so that it is followed up.")
+    else:
+        text = tr._("😔 We are sorry: your request {code} was not answered within "
+                    "{hours} hours. It has been reported to the neighbourhood mayor and "
+                    "the person in charge at the service house, so that it is followed "
+                    "up.")
+    return Rendered(text.format(code=v["code"], hours=tr.digits(v["hours"])))
+
+
+def _claimed(v: View) -> Rendered:
+    return Rendered(v.tr._("🔗 {name} now follows request {code} in Telegram; its messages "
+                           "go to them from now on.").format(name=v["name"], code=v["code"]))
 
 
 RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
@@ -282,7 +333,14 @@ RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
     NoticeKind.SLA_ESCALATION: _sla_escalation,
     NoticeKind.SLA_RESIDENT_LATE: _resident_late,
     NoticeKind.DIGEST: _digest,
+    NoticeKind.CLAIMED: _claimed,
+    NoticeKind.URGENCY: _urgency,
 }
+
+
+def proxy_prefix(tr: Translator, name: str) -> str:
+    """Above a message meant for a resident that goes to whoever filed it for them."""
+    return tr._("📌 For the resident: {name}").format(name=name)
 
 
 def is_notice(payload: dict[str, Any]) -> bool:
@@ -311,5 +369,12 @@ class NoticeRenderer:
         wanted = [(ref, int(args[key])) for key, ref in REFERENCES.items()
                   if args.get(key) is not None]
         ctx = await send_context(db, self.names, chat_id, wanted, self.default_locale)
-        return render(notice, translator(ctx.locale), ticket_id, args, ctx.names,
-                      self.timezone)
+        tr = translator(ctx.locale)
+        rendered = render(notice, tr, ticket_id, args, ctx.names, self.timezone)
+        if notice in RESIDENT_NOTICES and ticket_id is not None:
+            # A request filed at a field visit and not claimed yet: its resident's messages
+            # go to whoever filed it, marked, to pass on by phone or in person.
+            name = await visits_svc.proxy_name(db, ticket_id, chat_id)
+            if name is not None:
+                return replace(rendered, text=f"{proxy_prefix(tr, name)}\n\n{rendered.text}")
+        return rendered

@@ -12,6 +12,7 @@ from bot.domain.forms import ResidentForm
 from bot.domain.models import Category, Neighbourhood, Ticket, TicketEvent
 from bot.domain.resident import Detail, MyPage, Summary
 from bot.domain.tickets import Action
+from bot.domain.workcal import WorkCalendar
 from bot.i18n import N_, Translator, translator
 from bot.ui.buttons import (
     City,
@@ -33,7 +34,8 @@ from bot.ui.buttons import (
     SetLanguage,
 )
 from bot.ui.callbacks import CallbackData
-from bot.ui.jalali import format_datetime
+from bot.ui.due import holiday_note
+from bot.ui.jalali import format_datetime, format_due
 from bot.ui.labels import KIND, kind_label, localized, status_label
 from bot.ui.notices import rating_keyboard
 
@@ -58,6 +60,8 @@ EVENT_LABELS: dict[str, str] = {
     Action.REOPEN: N_("Reopened: not resolved"),
     Action.RATE: N_("Your rating"),
     Action.SLA: N_("Reminder to the house"),
+    "claim": N_("Linked to your Telegram account"),
+    Action.URGENCY: N_("Urgency changed by the neighbourhood mayor"),
 }
 
 
@@ -148,8 +152,13 @@ def summary(tr: Translator, s: Summary) -> tuple[str, InlineKeyboardMarkup]:
         lines.append(tr._("📞 Phone: {phone}").format(phone=form.phone))
     if form.lat is not None:
         lines.append(tr._("📍 Location attached"))
+    if form.urgent:
+        lines.append(tr._("🚨 Urgent: {reason}").format(reason=form.urgent_reason or ""))
+    urgency = (_button(tr._("Not urgent"), FormButton(FormAction.NOT_URGENT)) if form.urgent
+               else _button(tr._("🚨 It is urgent"), FormButton(FormAction.URGENT)))
     markup = InlineKeyboardMarkup([
         [_button(tr._("✅ Send"), ConfirmFiling(form.id))],
+        [urgency],
         [_button(tr._("✏️ Edit the description"), FormButton(FormAction.EDIT)),
          cancel_button(tr)],
     ])
@@ -183,7 +192,7 @@ def paged(tr: Translator, items: Sequence[tuple[str, CallbackData]], page: int,
     if page + 1 < pages:
         moves.append(_button(tr._("Next ▶️"), at(page + 1)))
     if moves:
-        rows.append(moves)
+        rows.append(moves[::-1] if tr.rtl else moves)  # right to left: next on the left
     if back is not None:
         rows.append([_button(back[0], back[1])])
     return InlineKeyboardMarkup(rows)
@@ -206,7 +215,8 @@ def neighbourhood_choices(tr: Translator, found: Sequence[Neighbourhood]
 
 
 def due(tr: Translator, ticket: Ticket, timezone: str) -> str:
-    return format_datetime(ticket.due_at, tr.locale, timezone)
+    """Weekday, Jalali date and time: a moment, never a rule to work out."""
+    return format_due(ticket.due_at, tr.locale, timezone)
 
 
 def _line(tr: Translator, ticket: Ticket, timezone: str) -> str:
@@ -240,7 +250,7 @@ def my_list(tr: Translator, found: MyPage, timezone: str
     if page + 1 < pages:
         moves.append(_button(tr._("Older ▶️"), MyList(page + 1)))
     if moves:
-        rows.append(moves)
+        rows.append(moves[::-1] if tr.rtl else moves)  # right to left: next on the left
     return text, InlineKeyboardMarkup(rows)
 
 
@@ -255,7 +265,8 @@ def _event_line(tr: Translator, event: TicketEvent, timezone: str) -> str:
     return line
 
 
-def ticket_view(tr: Translator, d: Detail, timezone: str) -> tuple[str, InlineKeyboardMarkup]:
+def ticket_view(tr: Translator, d: Detail, timezone: str, calendar: WorkCalendar | None = None
+                ) -> tuple[str, InlineKeyboardMarkup]:
     """The resident's view of one request: public history only, never internal notes."""
     ticket = d.ticket
     lines = [
@@ -269,6 +280,11 @@ def ticket_view(tr: Translator, d: Detail, timezone: str) -> tuple[str, InlineKe
     ]
     if ticket.is_open:
         lines.append(tr._("Answer due: {due}").format(due=due(tr, ticket, timezone)))
+        note = holiday_note(tr, ticket, calendar) if ticket.paused_at is None else None
+        if note:
+            lines.append(note)
+    if ticket.urgent:
+        lines.append(tr._("🚨 Urgent: {reason}").format(reason=ticket.urgent_reason or ""))
     if d.files:
         lines.append(tr.ngettext("📎 You attached {n} file", "📎 You attached {n} files",
                                  d.files).format(n=tr.digits(d.files)))

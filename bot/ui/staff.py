@@ -54,7 +54,7 @@ def card_buttons(tr: Translator, scope: Scope, ticket: Ticket, *, files: bool = 
                          card(tr._("✅ Close"), CardAction.CLOSE)])
     if scope.is_mayor and ticket.status is not Status.CLOSED:
         rows.append([_b(tr._("🔀 Re-route"), MayorButton(MayorAction.ROUTE, t)),
-                     _b(tr._("👯 Duplicate"), MayorButton(MayorAction.DUPLICATE, t))])
+                     _b(tr._("🔁 Duplicate"), MayorButton(MayorAction.DUPLICATE, t))])
     last = [card(tr._("🔒 Note"), CardAction.NOTE), card(tr._("🕘 History"), CardAction.HISTORY)]
     if files:
         last.append(card(tr._("📎 Attachments"), CardAction.FILES))
@@ -95,7 +95,7 @@ def list_buttons(tr: Translator, tickets: list[Ticket], *, feature: str, kind: s
     if page_of is not None and (page + 1) * page_size < total:
         nav.append(_b(tr._("Next ▶️"), page_of(kind, page + 1)))
     if nav:
-        rows.append(nav)
+        rows.append(nav[::-1] if tr.rtl else nav)  # right to left: next on the left
     if feature == "st":
         labels = {"all": tr._("All"), "mine": tr._("Mine"), "unassigned": tr._("Unassigned"),
                   "overdue": tr._("Overdue")}

@@ -374,10 +374,16 @@ function toast(text, alert) {
 // ------------------------------------------------------------------ clock and reset
 
 function showClock(clock) {
-  $("clock-now").textContent = clock.fa;
-  $("clock-now").title = clock.en;
+  $("clock-now").textContent = (clock.weekday_fa ? clock.weekday_fa + " " : "") + clock.fa;
+  $("clock-now").title = (clock.weekday_en ? clock.weekday_en + " " : "") + clock.en;
   const hours = clock.offset_hours;
   $("clock-offset").textContent = hours ? "(" + S.faDigits.format(hours) + "+ ساعت)" : "";
+  const office = $("clock-office");
+  if ("office_open" in clock) {
+    office.textContent = clock.office_open ? "· وقت اداری" :
+      "· بیرون از وقت اداری" + (clock.holiday_fa ? " (تعطیل: " + clock.holiday_fa + ")" : "");
+    office.className = clock.office_open ? "office-open" : "muted";
+  }
   const box = $("clock-buttons");
   if (!box.childElementCount) {
     for (const step of clock.steps) {
@@ -387,6 +393,11 @@ function showClock(clock) {
         onclick: async () => showClock((await api("/api/clock", { hours: step })).clock),
       }));
     }
+    box.append(el("button", {
+      type: "button", id: "clock-morning", title: "آغاز وقت اداری روز کاری بعد",
+      text: "صبح روز کاری بعد",
+      onclick: async () => showClock((await api("/api/clock", { to: "morning" })).clock),
+    }));
   }
 }
 
