@@ -116,37 +116,27 @@ class FakeApi:
 
     # ---------------------------------------------------------------- HTTP plumbing
 
-    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                method, path, _ = lines[0].split(" ", 2)
-                length = 0
-                for line in lines[1:]:
-                    if line[:15].lower() == "content-length:":
-                        length = int(line[15:])
-                body = await reader.readexactly(length) if length else b""
-                status, payload = await self.route(method, path, body)
-                data = json.dumps(payload, ensure_ascii=False).encode()
-                writer.write(b"HTTP/1.1 %d OK\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: %d\r\n\r\n%s" % (status, len(data), data))
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
-            pass
-        finally:
-            writer.close()
+    def respond(self, transport: asyncio.Transport, status: int, payload: Any) -> None:
+        if transport.is_closing():
+            return
+        data = json.dumps(payload, ensure_ascii=False).encode()
+        transport.write(b"HTTP/1.1 %d OK\r\nContent-Type: application/json\r\n"
+                        b"Content-Length: %d\r\n\r\n%s" % (status, len(data), data))
 
-    async def route(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
+    def route(self, transport: asyncio.Transport, path: str, body: bytes) -> None:
         if path.startswith("/ctl/"):
-            return 200, self.control(path[5:], json.loads(body or b"{}"))
+            self.respond(transport, 200, self.control(path[5:], json.loads(body or b"{}")))
+            return
         name = path.rsplit("/", 1)[-1]
         params = dict(parse_qsl(body.decode())) if body else {}
         if TRACE:
             print(f"{time.monotonic():.3f} {name} {str(params)[:120]}", file=sys.stderr)
         if name == "getUpdates":
-            return 200, {"ok": True, "result": await self.get_updates(params)}
-        return 200, {"ok": True, "result": self.call(name, params)}
+            task = asyncio.get_running_loop().create_task(self.get_updates(params))
+            task.add_done_callback(lambda t: self.respond(
+                transport, 200, {"ok": True, "result": t.result()}))
+            return
+        self.respond(transport, 200, {"ok": True, "result": self.call(name, params)})
 
     # ---------------------------------------------------------------- Bot API methods
 
@@ -400,9 +390,42 @@ def summarise(trial: Trial) -> dict[str, Any]:
     }
 
 
+class Connection(asyncio.Protocol):
+    """HTTP/1.1 with keep-alive, one request at a time per connection (as httpx sends)."""
+
+    def __init__(self, api: FakeApi) -> None:
+        self.api = api
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buffer[:end].decode("latin-1")
+            length = 0
+            for line in head.split("\r\n")[1:]:
+                if line[:15].lower() == "content-length:":
+                    length = int(line[15:])
+            if len(self.buffer) < end + 4 + length:
+                return
+            body = self.buffer[end + 4:end + 4 + length]
+            self.buffer = self.buffer[end + 4 + length:]
+            path = head.split(" ", 2)[1]
+            assert self.transport is not None
+            self.api.route(self.transport, path, body)
+
+
 async def run_api(port: int) -> None:
     api = FakeApi()
-    server = await asyncio.start_server(api.serve, "127.0.0.1", port, backlog=1024)
+    server = await asyncio.get_running_loop().create_server(
+        lambda: Connection(api), "127.0.0.1", port, backlog=1024)
     async with server:
         await server.serve_forever()
 
