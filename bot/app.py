@@ -41,6 +41,8 @@ from handlers import (
     errors,
     fallback,
     mayor,
+    privacy,
+    reports,
     resident_conversation,
     resident_track,
     staff,
@@ -69,6 +71,8 @@ def feature_handlers(settings: Settings) -> Handlers:
     # link must come before the resident conversation's /start entry (so must the field
     # visit's /start c_… and /start h_… claim links).
     return [*visit.HANDLERS, *admin.HANDLERS, *mayor.HANDLERS, *staff.HANDLERS,
+            *reports.HANDLERS,
+            *privacy.HANDLERS,
             *resident_conversation.handlers(settings), *resident_track.HANDLERS, *start.HANDLERS]
 
 
@@ -113,6 +117,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
     # Telegram replies: staff answering a prompt or a ticket card (group -10), then a resident
     # replying to a relayed message (group -1); each stops the update once it handled it.
     app.add_handlers(staff.PRIORITY_HANDLERS, group=staff.PRIORITY_GROUP)
+    app.add_handlers(staff.PENDING_HANDLERS, group=staff.PENDING_GROUP)
     # A claim's four digits and the next input of an open field visit (group -5).
     app.add_handlers(visit.ROUTE_HANDLERS, group=visit.ROUTE_GROUP)
     app.add_handlers(resident_track.PRE_HANDLERS, group=resident_track.PRE_GROUP)
@@ -160,6 +165,12 @@ async def _set_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
                                       language_code=language_code)
     # Role menus are set when a role is granted; refreshed here for roles granted while the
     # menu definitions were different (an older version) and for configured admins.
+    await sync_role_menus(app)
+
+
+async def sync_role_menus(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Every role holder's (and configured admin's) own command menu, as the roles are now:
+    also after roles were written without a chat (the sandbox's cast, a restore)."""
     deps = deps_of(app)
     for person_id in sorted({*await admin_svc.people_with_roles(deps),
                              *deps.settings.admin_ids}):

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     flood_messages_per_minute: int = Field(default=20, ge=1,
                                            description="Messages a user may send per minute")
     reopen_days: int = Field(default=14, ge=0, description="Days a closed request can reopen")
+    retention_days: int = Field(default=730, ge=1,
+                                description="Days after closing before a request is "
+                                            "anonymised")
     conversation_timeout_minutes: int = Field(default=30, ge=1,
                                               description="Idle minutes before a form ends")
     sandbox_host: str = Field(default="127.0.0.1", description="Sandbox web page address")

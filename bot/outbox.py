@@ -32,6 +32,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,9 +48,15 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.clock import Clock
 from bot.domain.models import OutboxMessage
-from bot.domain.notices import HELD_KEY, PAYLOAD_KEY, RESIDENT_NOTICES, NoticeKind
+from bot.domain.notices import (
+    HELD_KEY,
+    PAYLOAD_KEY,
+    RESIDENT_NOTICES,
+    NoticeKind,
+    copy_source,
+)
 from bot.domain.workcal import QuietHours
-from bot.outbox_queue import MARKUP, MARKUP_KIND, TEXT, OutboxQueue
+from bot.outbox_queue import MARKUP, MARKUP_KIND, PHOTO, TEXT, OutboxQueue
 from bot.sender import outbox_priority, priority_args
 from bot.ui.notices import NoticeRenderer, is_notice
 from storage import outbox as repo
@@ -369,6 +376,27 @@ class Outbox(OutboxQueue):
     async def _send(self, bot: Bot, message: OutboxMessage, text: str,
                     markup: ReplyMarkup | None, parts_sent: int, *, silent: bool = False
                     ) -> int:
+        # its place among everything the bot sends (bot/sender.py): residents, staff, reports
+        prio = priority_args(bot, outbox_priority(message.payload, message.kind))
+        if message.payload.get(PHOTO):
+            return await self._send_photo(bot, message, str(message.payload[PHOTO]), text,
+                                          prio)
+        source = copy_source(message.payload)
+        if source is not None:   # a copy (never a forward) with the text as its caption
+            await self.limiter.acquire(message.chat_id)
+            try:
+                copied = await bot.copy_message(message.chat_id, from_chat_id=source[0],
+                                                message_id=source[1], caption=text,
+                                                reply_markup=markup,
+                                                disable_notification=silent, **prio)
+                return copied.message_id
+            except BadRequest as exc:   # e.g. the original was deleted: the words still go
+                log.warning("outbox row %s not copied (%s); sent as text", message.id, exc)
+                sent = await bot.send_message(message.chat_id, text, reply_markup=markup,
+                                              disable_notification=silent, **prio)
+                return sent.message_id
+            finally:
+                self.limiter.done(message.chat_id)
         parts = split_text(text)
         sent_id = 0
         for index in range(parts_sent, len(parts)):
@@ -377,8 +405,7 @@ class Outbox(OutboxQueue):
             try:
                 sent = await bot.send_message(
                     message.chat_id, parts[index], reply_markup=markup if last else None,
-                    disable_notification=True if silent else None,
-                    **priority_args(bot, outbox_priority(message.payload, message.kind)))
+                    disable_notification=True if silent else None, **prio)
             except Exception as exc:
                 if index > parts_sent:
                     raise _PartSent(index, exc) from exc
@@ -390,6 +417,19 @@ class Outbox(OutboxQueue):
                 async with self.db.tx() as conn:
                     await repo.mark_part_sent(conn, message.id, index + 1)
         return sent_id
+
+
+    async def _send_photo(self, bot: Bot, message: OutboxMessage, path: str, caption: str,
+                          prio: dict[str, Any]) -> int:
+        """A picture row (e.g. the weekly chart); a missing file fails the row for good."""
+        data = await asyncio.to_thread(Path(path).read_bytes)
+        await self.limiter.acquire(message.chat_id)
+        try:
+            sent = await bot.send_photo(message.chat_id, photo=data, caption=caption or None,
+                                        filename=Path(path).name, **prio)
+        finally:
+            self.limiter.done(message.chat_id)
+        return sent.message_id
 
 
 class _PartSent(Exception):

@@ -25,6 +25,9 @@ from storage.db import Database
 TEXT = "text"
 MARKUP = "reply_markup"
 MARKUP_KIND = "markup"
+# A photo row: the picture is a file (path) written before the row was queued; TEXT is its
+# caption (at most 1,024 characters).
+PHOTO = "photo"
 
 
 class Markup(Protocol):
@@ -71,6 +74,13 @@ class OutboxQueue:
         return await self._add(conn, key=key, chat_id=chat_id, kind=kind,
                                payload=text_payload(text, reply_markup), ticket_id=ticket_id,
                                delay=delay)
+
+    async def enqueue_photo(self, conn: aiosqlite.Connection, *, chat_id: int, key: str,
+                            kind: str, path: str, caption: str) -> bool:
+        """Queue a picture from a file (exactly once per key); the file must outlive the row."""
+        return await self._add(conn, key=key, chat_id=chat_id, kind=kind,
+                               payload={TEXT: caption[:1024], PHOTO: path}, ticket_id=None,
+                               delay=None)
 
     async def notify(self, conn: aiosqlite.Connection, notice: Notice, *,
                      delay: timedelta | None = None) -> bool:

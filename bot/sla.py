@@ -1,5 +1,6 @@
 """The SLA jobs on PTB's JobQueue: one repeating sweep (never a job per ticket), the daily
-digest at local morning time and housekeeping. What they decide and queue is the use case
+digest at local morning time (with the weekly chart on the first of each Jalali week) and
+housekeeping. What they decide and queue is the use case
 `bot.services.sla`; this module only schedules it."""
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from telegram.ext import Application
 
 from bot import metrics
 from bot.deps import Deps
+from bot.services.privacy import anonymise_due
 from bot.services.sla import housekeeping, run_digest, sweep
+from bot.weekly_chart import send_weekly_charts
 
 __all__ = ["housekeeping", "register_jobs", "run_digest", "sweep"]
 
@@ -27,10 +30,25 @@ async def _sweep_job(context: Any) -> None:
 
 
 async def _digest_job(context: Any) -> None:
+    deps = context.application.bot_data["deps"]
     try:
-        await run_digest(context.application.bot_data["deps"])
+        await run_digest(deps)
     except Exception:
         log.exception("daily digest failed")
+    try:
+        # The first digest of each Jalali week brings mayors and supervisors the week's chart.
+        await send_weekly_charts(deps)
+    except Exception:
+        log.exception("weekly charts failed")
+
+
+async def _retention_job(context: Any) -> None:
+    """RETENTION_DAYS after closing, requests lose their personal data (the consent says so)."""
+    try:
+        done = await anonymise_due(context.application.bot_data["deps"])
+        log.info("retention: anonymised %d closed requests", done)
+    except Exception:
+        log.exception("retention job failed")
 
 
 async def _housekeeping_job(context: Any) -> None:
@@ -53,3 +71,4 @@ def register_jobs(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) ->
     hour, minute = (int(x) for x in settings.digest_time.split(":"))
     queue.run_daily(_digest_job, time=time(hour, minute, tzinfo=settings.tz), name="sla_digest")
     queue.run_daily(_housekeeping_job, time=time(4, 0, tzinfo=settings.tz), name="housekeeping")
+    queue.run_daily(_retention_job, time=time(4, 15, tzinfo=settings.tz), name="retention")

@@ -20,7 +20,7 @@ from bot.services import staff as svc
 from bot.services.errors import NotFound
 from bot.services.roles import Scope
 from bot.services.staff import Ref
-from bot.ui import callbacks
+from bot.ui import callbacks, cards
 from bot.ui.buttons import InboxPage, MayorAction, MayorButton, RouteTo
 from bot.ui.jalali import format_due
 from bot.ui.labels import house_choices
@@ -47,6 +47,9 @@ async def show_inbox(update: Update, context: CustomContext, page: int) -> None:
             "📥 New and reopened requests — page {page} of {pages} ({total} in all)").format(
             page=tr.digits(page + 1), pages=tr.digits(pages), total=tr.digits(view.total)),
             view)
+    if page == 0:   # and what they already triaged, with where it went
+        text = "\n\n".join([text, *filter(None, ["\n".join(
+            cards.handled_lines(tr, await svc.handled(context.deps, scope)))])])
     await say(update, context, text, list_buttons(tr, view.tickets, feature="mb",
                                                   kind="inbox", page=page, total=view.total,
                                                   page_size=svc.PAGE))
@@ -60,13 +63,14 @@ async def cmd_route(update: Update, context: CustomContext) -> None:
     scope = await _guard(update, context, "mayor")
     if scope is None:
         return
-    args = _args(update, 3)
-    if len(args) < 3:
+    args = _args(update, 2)
+    if len(args) < 2 or len(args[1].split()) < 2:
         await _say(update, context, context.tr._(
             "Write the code, the house and the reason: /route CODE HOUSE reason. Houses: "
             "{houses}").format(houses=house_choices(context.tr, await svc.houses(context.deps))))
         return
-    await do_move(update, context, scope, Ref.parse(args[0]), args[1], args[2], Action.ROUTE)
+    # The house by code or Persian name, at the start of the rest (bot.services.houses).
+    await do_move(update, context, scope, Ref.parse(args[0]), "", args[1], Action.ROUTE)
 
 
 async def cmd_duplicate(update: Update, context: CustomContext) -> None:

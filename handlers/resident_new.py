@@ -301,7 +301,11 @@ async def on_done(update: Update, context: CustomContext, form: ResidentForm) ->
         await query.answer(tr._("Please write something or send a file first."),
                            show_alert=True)
         return None
-    if not follow and len(body) < MIN_TEXT:
+    spoken = any(f.kind in ("voice", "audio", "video") for f in form.files)
+    if not follow and len(body) < MIN_TEXT and spoken:
+        # A voice note (or video) may stand as the description: staff listen with «📎».
+        form = await forms.add_text(context.deps, form, tr._("🎤 Described in a voice note."))
+    elif not follow and len(body) < MIN_TEXT:
         await query.answer()
         await reply(update, context, tr._(
             "Please write a little more (at least {min} letters) so the house understands "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
@@ -19,7 +19,8 @@ from telegram.ext import (
 from bot.context import CustomContext
 from bot.domain.forms import ResidentForm
 from bot.domain.models import Ticket
-from bot.domain.text import normalize_tracking_code
+from bot.domain.resident import Detail
+from bot.domain.text import is_valid_tracking_code, normalize, normalize_tracking_code
 from bot.services import resident_requests as requests
 from bot.services.errors import Refused
 from bot.services.resident_requests import ReopenTooLate
@@ -30,6 +31,7 @@ from bot.ui.errors import refused_text
 from bot.ui.menus import MenuItem, all_labels, main_menu
 from bot.ui.resident import due, my_list, skip_markup, ticket_view, withdraw_question
 from handlers import resident_form as rf
+from handlers import staff
 
 COMMENT_MAX = 500
 
@@ -105,6 +107,47 @@ async def on_button(update: Update, context: CustomContext) -> None:
         await query.answer(refused_text(tr, exc))
 
 
+def bare_code(text: str) -> str | None:
+    """The tracking code a message consists of («ACD347», «acd ۳۴۷», with direction marks),
+    or None."""
+    if len(text) > 40:
+        return None
+    code = normalize_tracking_code(normalize(text))
+    return code if is_valid_tracking_code(code) else None
+
+
+class _BareCode(filters.MessageFilter):
+    def filter(self, message: Message) -> bool:
+        return bool(message.text) and bare_code(message.text or "") is not None
+
+
+async def on_bare_code(update: Update, context: CustomContext) -> None:
+    """Just a tracking code: the resident's own request as /status shows it; for staff and
+    mayors a request in their scope shows its card."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    code = bare_code(message.text) or ""
+    found = await requests.detail_by_code(context.deps, rf.ids(update)[0], code)
+    if found is None and context.roles and await staff.show_in_scope(update, context, code):
+        return
+    await _show_detail(update, context, code, found)
+
+
+async def _show_detail(update: Update, context: CustomContext, code: str,
+                       found: Detail | None) -> None:
+    message = update.effective_message
+    assert message is not None
+    tr = context.tr
+    if found is None:
+        await message.reply_text(tr._("I found no request of yours with the code {code}. "
+                                      "Check the code, or press «📋 My requests».").format(
+                                          code=code or "-"), reply_markup=main_menu(tr))
+        return
+    text, view = ticket_view(tr, found, context.deps.settings.timezone,
+                             context.deps.calendar)
+    await message.reply_text(text, reply_markup=view)
+
+
 async def status_command(update: Update, context: CustomContext) -> None:
     message = update.effective_message
     assert message is not None
@@ -116,13 +159,7 @@ async def status_command(update: Update, context: CustomContext) -> None:
         return
     code = normalize_tracking_code("".join(args))
     found = await requests.detail_by_code(context.deps, rf.ids(update)[0], code)
-    if found is None:
-        await message.reply_text(tr._("I found no request of yours with the code {code}. "
-                                      "Check the code, or press «📋 My requests».").format(
-                                          code=code or "-"), reply_markup=main_menu(tr))
-        return
-    text, view = ticket_view(tr, found, context.deps.settings.timezone, context.deps.calendar)
-    await message.reply_text(text, reply_markup=view)
+    await _show_detail(update, context, code, found)
 
 
 # ------------------------------------------------------------------ replies to relayed messages
@@ -293,5 +330,7 @@ HANDLERS: list[BaseHandler[Update, CustomContext, None]] = [
     CommandHandler("my", my_requests),
     MessageHandler(filters.Text(all_labels(MenuItem.MINE)), my_requests),
     CommandHandler("status", status_command),
+    MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & _BareCode(),
+                   on_bare_code),
     CallbackQueryHandler(on_button, pattern=callbacks.pattern(MyTicket.prefix)),
 ]

@@ -42,6 +42,8 @@ from bot.ui.buttons import (
 )
 from bot.ui.cards import card_text
 from bot.ui.labels import house_choices
+from bot.ui.menus import MenuItem, all_labels
+from bot.ui.notices import ticket_buttons
 from bot.ui.staff import card_buttons, close_buttons, house_buttons, template_buttons
 from handlers import mayor, staff_reports
 from handlers import ticket_kit as kit
@@ -73,6 +75,19 @@ async def do_show(update: Update, context: CustomContext, scope: Scope, ref: Ref
         await say(update, context, kit.not_found_text(context.tr, ref))
         return
     await send_card(update, context, scope, view)
+
+
+async def show_in_scope(update: Update, context: CustomContext, code: str) -> bool:
+    """The card of the request with this code if it is in the person's scope here."""
+    scope = await kit.scope_of(update, context)
+    if scope is None or not scope.areas:
+        return False
+    try:
+        view = await svc.show(context.deps, scope, Ref(code=code), history=False)
+    except NotFound:
+        return False
+    await send_card(update, context, scope, view)
+    return True
 
 
 async def do_files(update: Update, context: CustomContext, scope: Scope, ref: Ref) -> None:
@@ -132,23 +147,49 @@ def _chunks(text: str, limit: int = 3900) -> list[str]:
     return split_text(text, limit)
 
 
-async def do_take(update: Update, context: CustomContext, scope: Scope, ref: Ref) -> None:
+async def do_take(update: Update, context: CustomContext, scope: Scope, ref: Ref) -> bool:
     tr = context.tr
 
     async def work() -> str:
         ticket, got = await svc.take(context.deps, scope, ref)
         return (tr._("✋ You took {code}. Reply with /reply {code} text.") if got else
                 tr._("You already have {code}.")).format(code=ticket.code)
-    await kit.run(update, context, ref, work)
+    return await kit.run(update, context, ref, work)
+
+
+async def refresh_pressed(update: Update, context: CustomContext, scope: Scope,
+                          ticket_id: int, *, card: bool) -> None:
+    """After a change by button: the pressed card shows the ticket as it is now (no Take
+    once taken); an announcement keeps only its Show button."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    try:
+        view = await svc.show(context.deps, scope, Ref(ticket_id=ticket_id), history=False)
+    except NotFound:
+        return
+    tr = context.tr
+    text = card_text(tr, view, context.deps.settings.timezone)
+    try:
+        if card and len(_chunks(text)) == 1:
+            await query.edit_message_text(text, reply_markup=card_buttons(
+                tr, scope, view.ticket, files=view.has_files))
+        else:
+            await query.edit_message_reply_markup(ticket_buttons(tr, ticket_id,
+                                                                 can_take=False))
+    except TelegramError as exc:   # e.g. not modified, or too old to edit
+        log.info("card %s not refreshed: %s", ticket_id, exc)
 
 
 async def do_reply(update: Update, context: CustomContext, scope: Scope, ref: Ref,
                    text: str) -> None:
     tr = context.tr
 
+    media = kit.media_of(update)
+
     async def work() -> str:
-        body = await svc.expand_template(context.deps, scope, text)
-        ticket = await svc.reply(context.deps, scope, ref, body)
+        body = await svc.expand_template(context.deps, scope, text) if media is None else text
+        ticket = await svc.reply(context.deps, scope, ref, body, media=media)
         return tr._("✅ Your answer to {code} was sent to the resident.").format(
             code=ticket.code)
     await kit.run(update, context, ref, work)
@@ -226,7 +267,7 @@ def _usage(tr: Translator, command: str) -> str:
 
 
 def _code_command(name: str, need: kit.Need,
-                  action: Callable[[Update, CustomContext, Scope, Ref], Awaitable[None]]
+                  action: Callable[[Update, CustomContext, Scope, Ref], Awaitable[object]]
                   ) -> Callable[[Update, CustomContext], Coroutine[Any, Any, None]]:
     """`/name CODE`: the guard, the code, then `action`."""
     async def handler(update: Update, context: CustomContext) -> None:
@@ -265,13 +306,13 @@ async def cmd_transfer(update: Update, context: CustomContext) -> None:
     scope = await kit.guard(update, context, "staff")
     if scope is None:
         return
-    args = kit.command_args(update, 3)
-    if len(args) < 3:
+    args = kit.command_args(update, 2)
+    if len(args) < 2 or len(args[1].split()) < 2:
         await say(update, context, _usage(context.tr, "transfer").format(
             houses=house_choices(context.tr, await svc.houses(context.deps))))
         return
-    await do_move(update, context, scope, Ref.parse(args[0]), args[1], args[2],
-                  Action.TRANSFER)
+    # The house by code or Persian name, at the start of the rest (bot.services.houses).
+    await do_move(update, context, scope, Ref.parse(args[0]), "", args[1], Action.TRANSFER)
 
 
 async def cmd_close(update: Update, context: CustomContext) -> None:
@@ -325,8 +366,10 @@ async def _press_files(update: Update, context: CustomContext, scope: Scope, vie
 
 
 async def _press_take(update: Update, context: CustomContext, scope: Scope, view: CardView,
-                      _item: object) -> None:
-    await do_take(update, context, scope, Ref(ticket_id=view.ticket.id))
+                      item: object) -> None:
+    if await do_take(update, context, scope, Ref(ticket_id=view.ticket.id)):
+        await refresh_pressed(update, context, scope, view.ticket.id,
+                              card=isinstance(item, CardButton))
 
 
 async def _press_reopen(update: Update, context: CustomContext, scope: Scope,
@@ -498,9 +541,23 @@ async def reply_to_card(update: Update, context: CustomContext, scope: Scope, ti
 
 # Runs in an earlier handler group than the features: replies to prompts and cards.
 PRIORITY_GROUP = -10
+_ANSWERS = {**PROMPT_ANSWERS, **mayor.PROMPT_ANSWERS}
+# What a staff answer may be: words, or a photo, voice note, video or file with a caption.
+_ANSWERABLE = (filters.TEXT | filters.PHOTO | filters.VOICE | filters.VIDEO | filters.AUDIO
+               | filters.Document.ALL)
 PRIORITY_HANDLERS: list[BaseHandler[Update, CustomContext, None]] = [
-    MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND,
-                   kit.reply_router({**PROMPT_ANSWERS, **mayor.PROMPT_ANSWERS}, reply_to_card)),
+    MessageHandler(filters.REPLY & _ANSWERABLE & ~filters.COMMAND,
+                   kit.reply_router(_ANSWERS, reply_to_card)),
+]
+
+# Right after: /cancel of a waiting prompt, and in a private chat the next plain message
+# answering it (before the resident forms, the bare-code lookup and the fallback).
+PENDING_GROUP = -9
+_MENU = filters.Text([label for item in MenuItem for label in all_labels(item)])
+PENDING_HANDLERS: list[BaseHandler[Update, CustomContext, None]] = [
+    CommandHandler("cancel", kit.cancel_prompt),
+    MessageHandler(filters.ChatType.PRIVATE & ~filters.REPLY & ~filters.COMMAND & ~_MENU
+                   & _ANSWERABLE, kit.pending_router(_ANSWERS)),
 ]
 
 HANDLERS: list[BaseHandler[Update, CustomContext, None]] = [

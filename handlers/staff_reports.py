@@ -1,9 +1,7 @@
 """Lists and reports for staff and mayors: /queue (with its paging buttons), /overdue,
-/search, /templates, /stats and /export."""
+/search and /templates (/stats and /export are in `handlers.reports`)."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
@@ -12,7 +10,6 @@ from bot.context import CustomContext
 from bot.i18n import Translator
 from bot.services import staff as svc
 from bot.services.roles import Scope
-from bot.ui import cards
 from bot.ui.buttons import QueuePage
 from bot.ui.staff import list_buttons
 from handlers import ticket_kit as kit
@@ -104,47 +101,10 @@ async def cmd_templates(update: Update, context: CustomContext) -> None:
     await say(update, context, "\n".join(lines))
 
 
-async def cmd_stats(update: Update, context: CustomContext) -> None:
-    scope = await kit.guard(update, context, "any")
-    if scope is None:
-        return
-    lines = await svc.stats(context.deps, scope)
-    await say(update, context, cards.stats_text(context.tr, lines))
-
-
-async def cmd_export(update: Update, context: CustomContext) -> None:
-    scope = await kit.guard(update, context, "any")
-    if scope is None:
-        return
-    tr = context.tr
-    deps = context.deps
-    args = kit.command_args(update, 2)
-    tz = deps.settings.tz
-    today = deps.clock.now().astimezone(tz).replace(hour=0, minute=0, second=0,
-                                                    microsecond=0)
-    start, end = today - timedelta(days=30), today + timedelta(days=1)
-    if args:
-        first = svc.parse_day(args[0], tz)
-        last = svc.parse_day(args[1].split()[0], tz) if len(args) > 1 else first
-        if first is None or last is None or last < first:
-            await say(update, context, tr._(
-                "Write the dates like /export 1405-09-01 1405-09-30 (Jalali) or "
-                "/export 2026-11-22 2026-12-21. Without dates: the last 30 days."))
-            return
-        start, end = first, last + timedelta(days=1)
-    rows = await svc.export(deps, scope, start, end)
-    await context.bot.send_document(
-        kit.chat_id(update), document=cards.export_csv(tr, rows, deps.settings.timezone),
-        filename=f"requests-{start:%Y%m%d}-{end:%Y%m%d}.csv",
-        caption=tr._("{count} requests.").format(count=tr.digits(len(rows))))
-
-
 HANDLERS: list[BaseHandler[Update, CustomContext, None]] = [
     CommandHandler("queue", cmd_queue),
     CommandHandler("overdue", cmd_overdue),
     CommandHandler("search", cmd_search),
     CommandHandler("templates", cmd_templates),
-    CommandHandler("stats", cmd_stats),
-    CommandHandler("export", cmd_export),
     CallbackQueryHandler(on_queue_page, pattern=QueuePage.pattern()),
 ]

@@ -9,6 +9,7 @@ from bot.config import SUPPORTED_LOCALES
 from bot.context import CustomContext
 from bot.i18n import translator
 from bot.services import people as people_svc
+from bot.ui import resident as resident_ui
 from bot.ui.buttons import SetLanguage
 from bot.ui.menus import MenuItem, all_labels, main_menu
 from bot.ui.resident import language_keyboard
@@ -30,13 +31,7 @@ def welcome_text(context: CustomContext) -> str:
 
 
 def consent_text(context: CustomContext) -> str:
-    return context.tr._(
-        "Before you send a request, please know what we keep:\n"
-        "• your name and Telegram id, so we can answer you;\n"
-        "• what you write and send (text, photos, voice notes, files);\n"
-        "• your phone number only if you choose to share it.\n"
-        "Only your neighbourhood mayor and the staff of the house that handles your "
-        "request see it. Do you agree?")
+    return resident_ui.consent_text(context.tr, context.deps.settings.retention_days)
 
 
 async def start(update: Update, context: CustomContext) -> None:
@@ -61,6 +56,8 @@ def help_text(context: CustomContext) -> str:
         "/cancel: stop what you are doing at any step.")]
     parts.append(tr._("/claim CODE: a request filed for you at a field visit (the code on "
                       "your receipt)."))
+    parts.append(tr._("🔒 /forget_me: erase your personal data (open requests are withdrawn "
+                      "first)."))
     if context.has_role("mayor"):
         parts.append(tr._(
             "For neighbourhood mayors:\n"

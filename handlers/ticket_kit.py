@@ -112,14 +112,23 @@ async def run(update: Update, context: CustomContext, ref: Ref,
 
 # ---------------------------------------------------------------------------- prompts, cards
 
+def prompt_hint(tr: Translator, update: Update) -> str:
+    """How to answer a prompt here: in a group the bot sees only replies to it (privacy
+    mode); in a private chat the next message does as well."""
+    if is_group(update):
+        return tr._("(reply to this message; /cancel to stop)")
+    return tr._("(send it as your next message; /cancel to stop)")
+
+
 async def prompt(update: Update, context: CustomContext, text: str, action: str,
                  ticket_id: int, extra: str = "") -> None:
     """Ask for the text of an action; the answer is a Telegram reply to this prompt by the
-    same person in this chat (kept in our database, so it survives a restart)."""
+    same person in this chat or, in a private chat, their next plain message within
+    `prompts.PENDING_MINUTES` (kept in our database, so it survives a restart)."""
     user = update.effective_user
     assert user is not None
-    sent = await say(update, context, text + "\n" + context.tr._(
-        "(reply to this message; /cancel to stop)"), ForceReply(selective=True))
+    sent = await say(update, context, text + "\n" + prompt_hint(context.tr, update),
+                     ForceReply(selective=True))
     await prompts.save_prompt(context.deps, Prompt(sent.chat_id, sent.message_id, user.id,
                                                    action, ticket_id, extra))
 
@@ -155,20 +164,73 @@ def reply_router(answers: Mapping[str, PromptAnswer], card_reply: CardReply
         scope = await scope_of(update, context) if context.roles else None
         if scope is None:
             return
-        text = message(update).text or ""
+        text = message_text(update)
         prompt = await answered_prompt(update, context, target.message_id)
         if prompt is not None:
-            answer = answers.get(prompt.action)
-            if answer is None:
-                await say(update, context, context.tr._("This menu has expired."))
-            else:
-                await answer(update, context, scope, Ref(ticket_id=prompt.ticket_id),
-                             prompt.extra, text)
+            await _answer(update, context, answers, scope, prompt, text)
             raise ApplicationHandlerStop
         ticket_id = await card_ticket(update, context, target.message_id)
         if ticket_id is not None and await card_reply(update, context, scope, ticket_id, text):
             raise ApplicationHandlerStop
     return on_reply
+
+
+def media_of(update: Update) -> svc.StaffMedia | None:
+    """The photo, voice note, video or file of this message (a staff answer), if any."""
+    found = message(update)
+    item: Any = found.photo[-1] if found.photo else None
+    kind = "photo"
+    for name in ("voice", "video", "audio", "document"):
+        if item is None and getattr(found, name, None) is not None and not found.animation:
+            item, kind = getattr(found, name), name
+    if item is None:
+        return None
+    return svc.StaffMedia(kind, item.file_id, item.file_unique_id, found.chat_id,
+                          found.message_id)
+
+
+def message_text(update: Update) -> str:
+    """The words of a message: its text, or the caption of a photo, voice note or file."""
+    found = message(update)
+    return found.text or found.caption or ""
+
+
+async def _answer(update: Update, context: CustomContext, answers: Mapping[str, PromptAnswer],
+                  scope: Scope, prompt: Prompt, text: str) -> None:
+    answer = answers.get(prompt.action)
+    if answer is None:
+        await say(update, context, context.tr._("This menu has expired."))
+        return
+    await answer(update, context, scope, Ref(ticket_id=prompt.ticket_id), prompt.extra, text)
+
+
+def pending_router(answers: Mapping[str, PromptAnswer]
+                   ) -> Callable[[Update, CustomContext], Coroutine[Any, Any, None]]:
+    """A plain message (no Telegram reply) in a private chat answers that person's newest
+    prompt of the last minutes, before any resident form or the bare-code lookup sees it."""
+    async def on_plain(update: Update, context: CustomContext) -> None:
+        user = update.effective_user
+        if not context.roles or user is None or is_group(update):
+            return
+        prompt = await prompts.pending_prompt(context.deps, chat_id(update), user.id)
+        if prompt is None:
+            return
+        scope = await scope_of(update, context)
+        if scope is None:
+            return
+        await _answer(update, context, answers, scope, prompt, message_text(update))
+        raise ApplicationHandlerStop
+    return on_plain
+
+
+async def cancel_prompt(update: Update, context: CustomContext) -> None:
+    """/cancel while a prompt waits: forget it (otherwise /cancel goes on to the forms)."""
+    user = update.effective_user
+    if not context.roles or user is None:
+        return
+    if await prompts.cancel_pending(context.deps, chat_id(update), user.id):
+        await say(update, context, context.tr._("Stopped. Nothing was done."))
+        raise ApplicationHandlerStop
 
 
 async def remember_card(context: CustomContext, sent: Message, ticket_id: int) -> None:

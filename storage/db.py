@@ -44,6 +44,8 @@ class Database:
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._open_lock = asyncio.Lock()
+        self._report_conn: aiosqlite.Connection | None = None
+        self._report_lock = asyncio.Lock()
 
     @property
     def is_open(self) -> bool:
@@ -66,6 +68,9 @@ class Database:
             await self.migrate()
 
     async def close(self) -> None:
+        if self._report_conn is not None:
+            await self._report_conn.close()
+            self._report_conn = None
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
@@ -136,6 +141,34 @@ class Database:
         """Queries; holds the lock so they never see another task's half-done transaction."""
         async with self._lock:
             yield self.conn
+
+
+    @asynccontextmanager
+    async def report(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Long read-only queries (reports) on a connection and thread of their own.
+
+        WAL lets it read while the bot writes, so residents and staff never wait behind a
+        report; reports queue behind each other on their own lock. An in-memory database
+        has no second connection: there reports share `read()`."""
+        if self.path == ":memory:":
+            async with self.read() as conn:
+                yield conn
+            return
+        async with self._report_lock:
+            if self._report_conn is None:
+                self.conn  # noqa: B018 - the main connection opened (and migrated) first
+                conn = await aiosqlite.connect(read_only_uri(self.path), uri=True,
+                                               isolation_level=None)
+                conn.row_factory = aiosqlite.Row
+                await conn.execute("PRAGMA busy_timeout=5000")
+                await conn.execute("PRAGMA query_only=ON")
+                self._report_conn = conn
+            yield self._report_conn
+
+
+def read_only_uri(path: str) -> str:
+    """`file:///abs/path?mode=ro`: a connection that can never write."""
+    return Path(path).resolve().as_uri() + "?mode=ro"
 
 
 def _split_sql(script: str) -> list[str]:

@@ -48,6 +48,32 @@ async def take_prompt(conn: aiosqlite.Connection, chat_id: int, message_id: int,
                   str(row["action"]), int(row["ticket_id"]), str(row["extra"]))
 
 
+async def take_latest_prompt(conn: aiosqlite.Connection, chat_id: int, person_id: int, *,
+                             since: datetime) -> Prompt | None:
+    """This person's newest prompt in this chat made after `since`, removed (the next plain
+    message in a private chat answers it)."""
+    row = await fetch_one(conn, """
+        SELECT chat_id, message_id, person_id, action, ticket_id, extra FROM prompts
+        WHERE chat_id = ? AND person_id = ? AND created_at >= ?
+        ORDER BY created_at DESC, message_id DESC LIMIT 1""",
+        (chat_id, person_id, iso(since)))
+    if row is None:
+        return None
+    await conn.execute("DELETE FROM prompts WHERE chat_id = ? AND message_id = ?",
+                       (row["chat_id"], row["message_id"]))
+    return Prompt(int(row["chat_id"]), int(row["message_id"]), int(row["person_id"]),
+                  str(row["action"]), int(row["ticket_id"]), str(row["extra"]))
+
+
+async def drop_prompts(conn: aiosqlite.Connection, chat_id: int, person_id: int, *,
+                       since: datetime) -> int:
+    """/cancel: forget this person's prompts in this chat made after `since`."""
+    cursor = await conn.execute(
+        "DELETE FROM prompts WHERE chat_id = ? AND person_id = ? AND created_at >= ?",
+        (chat_id, person_id, iso(since)))
+    return cursor.rowcount or 0
+
+
 async def prune_prompts(conn: aiosqlite.Connection, chat_id: int, person_id: int, *,
                         before: datetime, keep: int) -> None:
     """Drop prompts older than `before`, and all but this person's `keep` newest here."""

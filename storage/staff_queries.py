@@ -1,4 +1,5 @@
-"""Read side of the staff and mayor screens: queue, search, stats, export, canned replies.
+"""Read side of the staff and mayor screens: queue, search, canned replies
+(the reports are in `storage.reports`).
 
 Scope is always part of the SQL (`Area` list), so a ticket outside it is never even read.
 Queries are written for the indexes of 0001/0003: (house, neighbourhood, status, created_at),
@@ -87,12 +88,17 @@ def _queue_filter(kind: str, me: int, now: datetime, params: list[Any]) -> str:
 
 async def queue(conn: aiosqlite.Connection, areas: list[Area], *, kind: str, me: int,
                 now: datetime, limit: int, offset: int,
-                statuses: tuple[str, ...] = OPEN) -> tuple[list[Ticket], int]:
+                statuses: tuple[str, ...] = OPEN, untriaged: bool = False
+                ) -> tuple[list[Ticket], int]:
     """Open tickets in scope, urgent ones first, then oldest first (the one waiting longest is
-    on top), and the total."""
+    on top), and the total. `untriaged` (a mayor's inbox): without those already re-routed in
+    their current window."""
     params: list[Any] = list(statuses)
     sql = (f" FROM tickets t WHERE t.status IN ({','.join('?' * len(statuses))}) AND "
            f"{_scope_sql(areas, params)}{_queue_filter(kind, me, now, params)}")
+    if untriaged:
+        sql += (" AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id "
+                "AND e.action = 'route' AND e.at >= t.window_started_at)")
     total = int(await fetch_value(conn, "SELECT count(*)" + sql, params) or 0)
     rows = await fetch_all(conn, "SELECT t.*" + sql + " ORDER BY t.urgent DESC, t.created_at, "
                            "t.id LIMIT ? OFFSET ?", [*params, limit, offset])
@@ -107,6 +113,7 @@ _FOLDED_TEXT = "t.text"
 for _a, _b in _FOLDS:
     _FOLDED_TEXT = f"replace({_FOLDED_TEXT}, '{_a}', '{_b}')"
 _FOLDED_TEXT = f"lower({_FOLDED_TEXT})"
+FOLDED_TEXT = _FOLDED_TEXT      # what the FTS trigger indexed for a ticket `t`
 # A scope this small is cheaper to scan (index on house, neighbourhood, created_at) than to
 # filter every full-text hit of the whole database.
 SMALL_SCOPE = 4
@@ -150,28 +157,6 @@ async def search_phone(conn: aiosqlite.Connection, areas: list[Area], phones: li
     rows = await fetch_all(conn, f"""SELECT t.* FROM tickets t WHERE {where} AND {scope}
         ORDER BY t.id DESC LIMIT ?""", [*params, limit])
     return to_models(Ticket, rows)
-
-
-async def stats_rows(conn: aiosqlite.Connection, areas: list[Area]) -> list[aiosqlite.Row]:
-    params: list[Any] = []
-    scope = _scope_sql(areas, params)
-    return await fetch_all(conn, f"""SELECT t.house_id, t.neighbourhood_id, t.status,
-        t.window_started_at, t.first_response_at, t.due_at, t.paused_at, t.sla_clock
-        FROM tickets t WHERE {scope}""", params)
-
-
-async def export_rows(conn: aiosqlite.Connection, areas: list[Area], start: datetime,
-                      end: datetime) -> list[dict[str, Any]]:
-    params: list[Any] = []
-    scope = _scope_sql(areas, params)
-    rows = await fetch_all(conn, f"""SELECT t.*, n.code AS n_code, n.name_fa AS n_fa,
-        n.name_en AS n_en, h.code AS h_code, h.name_fa AS h_fa, h.name_en AS h_en,
-        c.name_fa AS c_fa, c.name_en AS c_en
-        FROM tickets t JOIN neighbourhoods n ON n.id = t.neighbourhood_id
-        JOIN houses h ON h.id = t.house_id JOIN categories c ON c.id = t.category_id
-        WHERE {scope} AND t.created_at >= ? AND t.created_at < ? ORDER BY t.created_at, t.id""",
-        [*params, iso(start), iso(end)])
-    return [dict(r) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import aiosqlite
 
 from bot.domain.models import Attachment, Ticket, TicketEvent
 from bot.domain.tickets import OPEN_STATUSES, Kind, Status
-from storage.base import fetch_all, fetch_one, fetch_value, iso, to_model, to_models
+from storage.base import fetch_all, fetch_one, fetch_value, iso, row_dict, to_model, to_models
 
 _OPEN = tuple(s.value for s in OPEN_STATUSES)
 _OPEN_SQL = "(" + ",".join("?" * len(_OPEN)) + ")"
@@ -157,3 +157,26 @@ async def remember_filed(conn: aiosqlite.Connection, idem_key: str, ticket_id: i
     """Inside the filing transaction: a second confirm of the same draft finds this ticket."""
     await conn.execute("INSERT INTO kv(key, value) VALUES (?, ?)",
                        (f"filed:{idem_key}", str(ticket_id)))
+
+
+async def handled_by(conn: aiosqlite.Connection, actor_id: int, actions: list[str], *,
+                     since: datetime, limit: int) -> list[tuple[Ticket, TicketEvent]]:
+    """The newest events of these kinds this person did since `since`, with their tickets
+    (a mayor's inbox: what they already routed or closed)."""
+    marks = ",".join("?" * len(actions))
+    rows = await fetch_all(conn, f"""
+        SELECT e.id AS e_id, e.ticket_id AS e_ticket_id, e.at AS e_at, e.actor_id AS e_actor_id,
+               e.actor_role AS e_actor_role, e.action AS e_action, e.public AS e_public,
+               e.body AS e_body, e.details AS e_details, t.*
+        FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+        WHERE e.actor_id = ? AND e.action IN ({marks}) AND e.at >= ?
+        ORDER BY e.id DESC LIMIT ?""", (actor_id, *actions, iso(since), limit))
+    found = []
+    for row in rows:
+        values = row_dict(row)
+        event = TicketEvent.model_validate(row_dict({k[2:]: v for k, v in values.items()
+                                                     if k.startswith("e_")}))
+        ticket = Ticket.model_validate({k: v for k, v in values.items()
+                                        if not k.startswith("e_")})
+        found.append((ticket, event))
+    return found

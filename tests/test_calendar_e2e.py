@@ -353,7 +353,7 @@ async def test_stats_answered_in_time_within_the_tickets_own_window(
     code = await seed(h)
     h.clock.set(tehran(2026, 11, 29, 9))                           # Sunday 09:00
     await h.send(STAFF, f"/reply {code} همکار ما فردا می‌آید")
-    stats = (await h.send(STAFF, "/stats"))[-1]["text"]
+    stats = (await h.send(STAFF, "/stats"))[0]["text"]   # then the chart photo
     assert "۱۰۰٪" in stats and "۱۵ ساعت" in stats, stats
     card = (await h.send(STAFF, f"/show {code}"))[-1]["text"]
     assert "✅" in card

@@ -29,6 +29,8 @@ ARGS: dict[NoticeKind, dict[str, Any]] = {
     NoticeKind.WITHDRAWN: {"code": "ABC123"},
     NoticeKind.TAKEN: {"code": "ABC123", "rate": False},
     NoticeKind.ANSWER: {"code": "ABC123", "text": "done", "rate": False},
+    NoticeKind.ANSWER_COPY: {"code": "ABC123", "text": "see the photo", "rate": False,
+                             "copy_from": [5, 7]},
     NoticeKind.QUESTION: {"code": "ABC123", "text": "where?", "rate": False},
     NoticeKind.MOVED: {"code": "ABC123", "from_house_id": 1, "to_house_id": 2, "rate": False},
     NoticeKind.CLOSED: {"code": "ABC123", "reason": "duplicate", "original": "DEF456",

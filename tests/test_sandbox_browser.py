@@ -499,3 +499,68 @@ async def _notify_later(deps: Any, key: str) -> None:
     async with deps.db.tx() as conn:
         await deps.outbox.enqueue(conn, chat_id=7001, key=key, kind="test",
                                   text=translator("fa")._("Main menu:"))
+
+
+async def _file_for(deps: Any, resident: int, text: str) -> str:
+    from bot.domain.tickets import Kind
+    from bot.services.tickets import Draft, file_ticket
+    from storage import places
+
+    async with deps.db.read() as conn:
+        n = await places.neighbourhood_by_code(conn, "ISL01")
+        c = await places.category_by_code(conn, "housing")
+    assert n and c
+    ticket, _ = await file_ticket(deps, Draft(resident_id=resident, neighbourhood_id=n.id,
+                                              kind=Kind.NEED, category_id=c.id, text=text),
+                                  idem_key="browser-route")
+    return ticket.code
+
+
+def test_mayor_routes_by_typing_and_staff_photo_reaches_resident(
+        server: ServerThread, driver: WebDriver) -> None:
+    """Issue 11: the mayor's reason is a plain typed message (no Telegram reply), and a staff
+    member's photo answer reaches the resident as a photo with the answer as its caption."""
+    page = SandboxPage(driver, server.url)
+    page.open()
+    deps = deps_of(server.sandbox.app) if server.sandbox.app else None
+    assert deps is not None
+    code = server.call(_file_for(deps, 7001, "برای هزینهٔ درمان مادرم به وام نیاز دارم"))
+
+    # The mayor: /inbox, the request, «re-route», the Relief house, then the reason typed.
+    page.switch_to("mayor")
+    after = page.command("inbox")
+    inbox = page.wait_for_bot(code, after)
+    after = page.press(code, inbox)
+    card = page.wait_for_bot(code, after)
+    after = page.press("تغییر خانه", card)
+    houses = page.wait_for_bot(code, after)
+    after = page.press("امداد", houses)
+    page.wait_for_bot("پیام بعدی", after)
+    after = page.send_text("وام درمان با کمیته امداد است")
+    told = page.wait_for_bot("امداد", after)
+    assert code in told.text and "متوجه نشدم" not in " ".join(page.texts("bot"))
+
+    # The Relief house's staff member opens the card (with the mayor's reason) and answers
+    # with a photo and a caption in the reply prompt.
+    page.switch_to("staff-relief")
+    announcement = page.wait_for_bot(code)
+    after = page.press("نمایش", announcement)
+    card = page.wait_for_bot("وام درمان با کمیته امداد است", after)
+    after = page.press("پاسخ", card)
+    page.wait_for_bot("پیام بعدی", after)
+    png = server_tmp(server) / "form.png"
+    png.write_bytes(PNG)
+    driver.find_element(By.ID, "text").send_keys("این فرم را پر کنید و فردا بیاورید")
+    after = page.attach_photo(png)
+    page.wait_for_bot(code, after)
+
+    # The resident sees the photo with the answer, live, and no trace of who sent it.
+    page.wait(lambda d: page.unread("resident-7001") != "", "the resident got no message")
+    page.switch_to("resident-7001")
+    answer = page.wait_for_bot("این فرم را پر کنید و فردا بیاورید")
+    assert code in answer.text and "مهدی" not in answer.text
+    assert answer.find_elements(By.CSS_SELECTOR, "img.photo")
+    page.wait(lambda d: d.execute_script(
+        "const i = [...document.querySelectorAll('.msg[data-from=bot] img.photo')].pop();"
+        "return i && i.complete && i.naturalWidth > 0"), "the photo did not load")
+    page.screenshot("sandbox-photo-answer.png", 1280, 860)

@@ -375,6 +375,31 @@ async def test_sandbox_admin_replaces_real_admins_from_the_environment(tmp_path:
         await sandbox.stop()
 
 
+async def test_staff_and_supervisor_see_the_stats_chart(page: Page) -> None:
+    sandbox = page.sandbox
+    assert sandbox.app is not None and sandbox.emu is not None
+    deps = deps_of(sandbox.app)
+    async with deps.db.read() as conn:
+        hood = await places.neighbourhood_by_code(conn, seed.SAMPLE_NEIGHBOURHOOD)
+        housing = await places.category_by_code(conn, "housing")   # -> Welfare
+    assert hood and housing
+    await file_ticket(deps, Draft(resident_id=seed.RESIDENT_FIRST, kind=Kind.NEED,
+                                  neighbourhood_id=hood.id, category_id=housing.id,
+                                  text="سقف چکه می‌کند"), idem_key="sandbox-stats")
+    for key in ("supervisor", "staff-welfare"):
+        chat_id = sandbox.person(key).chat_id
+        before = max((m["message_id"] for m in sandbox.emu.chat(chat_id)), default=0)
+        await page.act(key, action="text", text="/stats")
+        photo = await sandbox.emu.wait_for_message(chat_id, lambda m: bool(m.get("photo")),
+                                                   after=before, timeout=30)
+        chat = await page.get(f"/api/chat?key={key}")
+        shown = next(m for m in chat["messages"] if m["message_id"] == photo["message_id"])
+        assert shown["photo"] and "هفته" in shown["caption"]
+        picture = await page.client.get(f"/api/file/{photo['photo'][-1]['file_id']}")
+        assert picture.status == 200 and picture.content_type.startswith("image/")
+        assert (await picture.read()).startswith(b"\x89PNG")
+
+
 async def test_clock_panel_office_time_and_next_working_morning(page: Page) -> None:
     """The panel says whether it is office time (or which holiday) and jumps to the next
     working day's opening, which is never a Friday or a holiday."""

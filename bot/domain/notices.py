@@ -18,6 +18,9 @@ import jdatetime  # type: ignore[import-untyped, unused-ignore]
 
 PAYLOAD_KEY = "notice"
 ARGS_KEY = "args"
+# A notice sent as a copy of another message (copyMessage: the staff member's photo, voice
+# note or file with the rendered text as its caption): [from_chat_id, message_id] in `args`.
+COPY_KEY = "copy_from"
 
 
 class NoticeKind(StrEnum):
@@ -29,6 +32,7 @@ class NoticeKind(StrEnum):
     WITHDRAWN = "withdrawn"                # staff: the resident withdrew it
     TAKEN = "taken"                        # resident: someone works on it now
     ANSWER = "answer"                      # resident: a public answer from staff
+    ANSWER_COPY = "answer_copy"            # resident: an answer with a photo/voice/file (copy)
     QUESTION = "question"                  # resident: staff ask something (clock paused)
     MOVED = "moved"                        # resident: passed to another house
     CLOSED = "closed"                      # resident: closed, with the rating buttons
@@ -44,7 +48,8 @@ class NoticeKind(StrEnum):
 
 # Notices to residents: never delayed, but sent without a sound in quiet hours.
 RESIDENT_NOTICES = frozenset({
-    NoticeKind.TAKEN, NoticeKind.ANSWER, NoticeKind.QUESTION, NoticeKind.MOVED,
+    NoticeKind.TAKEN, NoticeKind.ANSWER, NoticeKind.ANSWER_COPY, NoticeKind.QUESTION,
+    NoticeKind.MOVED,
     NoticeKind.CLOSED, NoticeKind.REOPENED, NoticeKind.UPDATE, NoticeKind.SLA_RESIDENT_LATE,
     NoticeKind.URGENCY,
 })
@@ -71,6 +76,16 @@ class Notice:
         if self.not_before is not None:
             payload[HELD_KEY] = True
         return payload
+
+
+def copy_source(payload: dict[str, Any]) -> tuple[int, int] | None:
+    """(from_chat_id, message_id) when this notice row is sent as a copy of that message."""
+    args = payload.get(ARGS_KEY)
+    found = args.get(COPY_KEY) if isinstance(args, dict) else None
+    if not found:
+        return None
+    chat, message = found
+    return int(chat), int(message)
 
 
 def when(moment: datetime) -> str:

@@ -18,14 +18,13 @@ from typing import Any
 from telegram.ext import Application
 
 from bot import sla
-from bot.app import SANDBOX_TOKEN, build_application, deps_of, start_app, stop_app
+from bot.app import SANDBOX_TOKEN, build_application, deps_of, start_app, stop_app, sync_role_menus
 from bot.clock import OffsetClock
 from bot.config import Settings
 from bot.domain.workcal import WorkCalendar
 from bot.sandbox import seed
 from bot.sandbox.emulator import Emulator, EmuUser, JsonDict
 from bot.sandbox.seed import SandboxPerson
-from handlers.command_menus import sync_commands
 from storage import people, updates
 
 log = logging.getLogger(__name__)
@@ -91,10 +90,8 @@ class Sandbox:
             else:
                 emu.add_user(EmuUser(id=person.user_id, first_name=person.name,
                                      language_code="fa"))
-        # Role menus (e.g. the mayor's /visit): the roles were seeded after the bot started.
-        for person in cast:
-            if person.kind not in ("resident", "group"):
-                await sync_commands(app.bot, deps, person.user_id)
+        # The cast got its roles after the bot started: their role menus, without /start.
+        await sync_role_menus(app)
         self.emu, self.app, self.people = emu, app, cast
         self._pump = asyncio.create_task(self._forward(emu.subscribe()), name="sandbox-events")
         self.ready.set()

@@ -37,9 +37,12 @@ _NOT_MODIFIED = (
 )
 _SEND_METHODS = frozenset(
     {"sendmessage", "sendphoto", "senddocument", "sendvoice", "sendvideo", "sendaudio",
+     "copymessage",
      "sendlocation"}
 )
 # Methods that reach a chat; a blocked user answers them with 403.
+# What a copyMessage takes over from a media message.
+_COPYABLE = ("photo", "voice", "video", "audio", "document", "location")
 _CHAT_METHODS = _SEND_METHODS | {
     "editmessagetext",
     "editmessagecaption",
@@ -580,6 +583,7 @@ class Emulator:
             "sendVideo": self._send_video,
             "sendAudio": self._send_audio,
             "sendLocation": self._send_location,
+            "copyMessage": self._copy_message,
             "getFile": self._get_file,
             "setChatMenuButton": self._set_chat_menu_button,
             "getChatMenuButton": self._get_chat_menu_button,
@@ -1104,6 +1108,36 @@ class Emulator:
             params, {"location": {"latitude": latitude, "longitude": longitude}}
         )
 
+    async def _copy_message(self, params: Params) -> JsonDict:
+        """A copy without a link to the original (unlike a forward); `caption` replaces the
+        caption of a media message. Returns only the new message id, as Telegram does."""
+        self._chat_for(params)
+        source_id = params.values.get("from_chat_id")
+        try:
+            source_chat = self._chats.get(int(str(source_id)))
+        except ValueError:
+            raise _bad("invalid from_chat_id specified") from None
+        if source_chat is None:
+            raise _bad("chat not found")
+        source = self._message(source_chat, params.get_int("message_id", required=True))
+        if source is None:
+            raise _bad("message to copy not found")
+        media = [k for k in _COPYABLE if k in source]
+        content: JsonDict = {k: copy.deepcopy(source[k]) for k in media}
+        if not media:
+            if "text" not in source:
+                raise _bad("the message can't be copied")
+            content["text"] = source["text"]
+            if source.get("entities"):
+                content["entities"] = copy.deepcopy(source["entities"])
+        elif "caption" in params.values:
+            content.update(self._caption(params))
+        else:
+            content.update({k: copy.deepcopy(source[k]) for k in ("caption", "caption_entities")
+                            if k in source})
+        sent = await self._bot_send(params, content)
+        return {"message_id": sent["message_id"]}
+
     def _caption(self, params: Params) -> JsonDict:
         text, entities = self._text_and_entities(
             params, "caption", "caption_entities", CAPTION_LIMIT, "message caption is too long"
@@ -1344,13 +1378,14 @@ class Emulator:
         )
 
     def send_photo(
-        self, user_id: int, data: bytes, caption: str | None = None, chat_id: int | None = None
+        self, user_id: int, data: bytes, caption: str | None = None, chat_id: int | None = None,
+        reply_to: int | None = None
     ) -> Sent:
         stored = self._store_file("photo", data, "photo.jpg", "image/jpeg")
         content: JsonDict = {"photo": _photo_sizes(stored)}
         if caption:
             content["caption"] = caption
-        return self._user_message(user_id, chat_id, content)
+        return self._user_message(user_id, chat_id, content, reply_to)
 
     def send_document(
         self,
@@ -1360,12 +1395,13 @@ class Emulator:
         mime_type: str | None = None,
         caption: str | None = None,
         chat_id: int | None = None,
+        reply_to: int | None = None,
     ) -> Sent:
         stored = self._store_file("document", data, filename, mime_type)
         content: JsonDict = {"document": _document(stored)}
         if caption:
             content["caption"] = caption
-        return self._user_message(user_id, chat_id, content)
+        return self._user_message(user_id, chat_id, content, reply_to)
 
     def send_voice(
         self,
@@ -1373,6 +1409,7 @@ class Emulator:
         data: bytes = b"OggS-emu-voice",
         duration: int = 3,
         chat_id: int | None = None,
+        reply_to: int | None = None,
     ) -> Sent:
         stored = self._store_file("voice", data, "voice.ogg", "audio/ogg")
         voice = {
@@ -1382,7 +1419,7 @@ class Emulator:
             "mime_type": "audio/ogg",
             "file_size": len(data),
         }
-        return self._user_message(user_id, chat_id, {"voice": voice})
+        return self._user_message(user_id, chat_id, {"voice": voice}, reply_to)
 
     def send_video(
         self,
@@ -1391,6 +1428,7 @@ class Emulator:
         duration: int = 5,
         caption: str | None = None,
         chat_id: int | None = None,
+        reply_to: int | None = None,
     ) -> Sent:
         stored = self._store_file("video", data, "video.mp4", "video/mp4")
         video = _media(stored, duration)
@@ -1398,7 +1436,7 @@ class Emulator:
         content: JsonDict = {"video": video}
         if caption:
             content["caption"] = caption
-        return self._user_message(user_id, chat_id, content)
+        return self._user_message(user_id, chat_id, content, reply_to)
 
     def send_audio(
         self,

@@ -216,11 +216,14 @@ async def photo(request: web.Request) -> web.Response:
     if not data:
         return _error("empty photo")
     caption = form.get("caption")
+    reply_to = form.get("reply_to")
     chat_id = person.chat_id if person.chat_id != person.user_id else None
     try:
         sent = emu.send_photo(person.user_id, data,
                               caption=caption.strip() or None if isinstance(caption, str)
-                              else None, chat_id=chat_id)
+                              else None, chat_id=chat_id,
+                              reply_to=int(reply_to) if isinstance(reply_to, str)
+                              and reply_to.isdigit() else None)
     except ValueError as exc:
         return _error(str(exc))
     return web.json_response({"update_id": sent.update_id, "message": sent.message})

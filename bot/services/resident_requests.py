@@ -12,11 +12,13 @@ from datetime import datetime
 from bot.deps import Deps
 from bot.domain import forms as steps
 from bot.domain.forms import ResidentForm
-from bot.domain.models import Ticket
-from bot.domain.resident import Detail, MyPage
+from bot.domain.models import Ticket, TicketEvent
+from bot.domain.resident import Detail, MyPage, lateness
+from bot.domain.sla import BREACH
 from bot.domain.tickets import Action, Status, allowed
 from bot.i18n import N_
 from bot.services import resident as conn_level
+from bot.services import windows
 from bot.services.errors import Refused
 from bot.services.resident_forms import end_refused
 from bot.services.tickets import AttachmentIn
@@ -38,7 +40,12 @@ async def my_page(deps: Deps, person_id: int, page: int) -> MyPage:
         pages = max(1, (total + PAGE - 1) // PAGE)
         page = min(max(page, 0), pages - 1)
         items = await repo.by_resident(conn, person_id, limit=PAGE, offset=page * PAGE)
-    return MyPage(items, total, page, pages)
+        categories = {t.id: c for t in items
+                      if (c := await places.category(conn, t.category_id)) is not None}
+    now, hours = deps.clock.now(), deps.settings.second_escalation_hours
+    late = {t.id: found for t in items
+            if (found := lateness(t, now, hours, windows.span(deps, t))) is not None}
+    return MyPage(items, total, page, pages, categories, late)
 
 
 async def _detail(deps: Deps, ticket: Ticket | None) -> Detail | None:
@@ -51,7 +58,17 @@ async def _detail(deps: Deps, ticket: Ticket | None) -> Detail | None:
         files = await repo.attachment_count(conn, ticket.id)
     assert category is not None and house is not None
     return Detail(ticket, history, category, house, files,
-                  conn_level.can_reopen(deps, ticket))
+                  conn_level.can_reopen(deps, ticket),
+                  lateness(ticket, deps.clock.now(), deps.settings.second_escalation_hours,
+                           windows.span(deps, ticket), _breach_at(ticket, history)))
+
+
+def _breach_at(ticket: Ticket, history: list[TicketEvent]) -> datetime | None:
+    """When the sweep reported the missed deadline of the current window (its public event)."""
+    found = [e.at for e in history if e.action == Action.SLA
+             and e.details.get("sla") == BREACH
+             and e.details.get("window", ticket.window_no) == ticket.window_no]
+    return found[-1] if found else None
 
 
 async def owned(deps: Deps, person_id: int, ticket_id: int) -> Ticket:

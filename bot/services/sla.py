@@ -217,17 +217,24 @@ async def _perform(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
         tell(recipients, "sla_escalation", NoticeKind.SLA_ESCALATION,
              await _escalation_args(conn, deps, cache, ticket, hours, second=False),
              hold=not ticket.urgent)
-        # Residents are never kept waiting (at night the outbox sends it without a sound).
+        # Residents are never kept waiting (at night the outbox sends it without a sound);
+        # they are told when they hear from us next (the second escalation).
+        again = windows.span(deps, ticket).add(
+            deps.clock.now(), timedelta(hours=deps.settings.second_escalation_hours))
         out.append(Notice(NoticeKind.SLA_RESIDENT_LATE, ticket.resident_id,
                           _key(ticket, action, ticket.resident_id), "sla_late", ticket.id,
-                          {"code": ticket.code, "hours": hours, "office": office}))
+                          {"code": ticket.code, "hours": hours, "office": office,
+                           "house_id": ticket.house_id, "next": when(again)}))
         return [*recipients, ticket.resident_id]
     if action == sla.ESCALATE2:
         recipients = await _second_recipients(conn, deps, cache, ticket)
         tell(recipients, "sla_escalation", NoticeKind.SLA_ESCALATION,
              await _escalation_args(conn, deps, cache, ticket, hours, second=True),
              hold=not ticket.urgent)
-        return recipients
+        out.append(Notice(NoticeKind.SLA_RESIDENT_LATE, ticket.resident_id,
+                          _key(ticket, action, ticket.resident_id), "sla_late", ticket.id,
+                          {"code": ticket.code, "hours": hours, "second": True}))
+        return [*recipients, ticket.resident_id]
     raise ValueError(f"unknown SLA action {action}")
 
 
@@ -256,11 +263,14 @@ async def _reminder_recipients(conn: aiosqlite.Connection, deps: Deps, cache: _B
 async def _breach_recipients(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
                              ticket: Ticket) -> list[int]:
     """Mayor(s) of the neighbourhood and the house's supervisor(s) there; the admin chat
-    stands in for missing supervisors (and for everyone when nobody is set up)."""
+    stands in for missing supervisors (and for everyone when nobody is set up). The house's
+    own people hear it too: the assignee, or else its staff and team groups of the area."""
     mayors = await cache.people_with_role(conn, "mayor", ticket.neighbourhood_id)
     supervisors = await cache.people_with_role(conn, "supervisor", ticket.neighbourhood_id,
                                                ticket.house_id)
-    recipients = [*mayors, *supervisors]
+    own = [ticket.assignee_id] if ticket.assignee_id is not None else \
+        await _house_team(conn, cache, ticket)
+    recipients = [*mayors, *supervisors, *own]
     admin = deps.settings.admin_chat_id
     if not supervisors and admin is not None:
         recipients.append(admin)

@@ -5,8 +5,6 @@ resident through the outbox and announces to a new house when it moves.
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +30,7 @@ from bot.domain.workcal import WorkCalendar
 from bot.i18n import N_
 from bot.services import windows
 from bot.services.errors import NotFound, Refused
+from bot.services.houses import match_house, split_house
 from bot.services.resident import notify_resident
 from bot.services.roles import Scope, scope_for
 from bot.services.tickets import Actor, announce, apply
@@ -109,15 +108,28 @@ async def take(deps: Deps, scope: Scope, ref: Ref) -> tuple[Ticket, bool]:
         return ticket, True
 
 
-async def reply(deps: Deps, scope: Scope, ref: Ref, text: str) -> Ticket:
+@dataclass(frozen=True)
+class StaffMedia:
+    """A photo, voice note, video or file a staff member sent as their answer: the resident
+    gets a copy of that message (copyMessage, never a forward: the sender stays hidden)."""
+
+    kind: str
+    file_id: str
+    file_unique_id: str | None
+    chat_id: int
+    message_id: int
+
+
+async def reply(deps: Deps, scope: Scope, ref: Ref, text: str,
+                media: StaffMedia | None = None) -> Ticket:
     """A public answer: relayed with the ticket id so the resident can reply back; the first
-    one in a window meets the deadline."""
+    one in a window meets the deadline. With `media` the text is its caption (may be empty)."""
     text = text.strip()
-    if not text:
+    if not text and media is None:
         raise Refused(N_("Please write the text of the answer after the code."))
     return await _message_resident(
         deps, scope, ref, Action.REPLY, text,
-        lambda t: sla.on_public_reply(t.first_response_at, deps.clock.now()))
+        lambda t: sla.on_public_reply(t.first_response_at, deps.clock.now()), media=media)
 
 
 async def ask(deps: Deps, scope: Scope, ref: Ref, question: str) -> Ticket:
@@ -130,7 +142,8 @@ async def ask(deps: Deps, scope: Scope, ref: Ref, question: str) -> Ticket:
 
 
 async def _message_resident(deps: Deps, scope: Scope, ref: Ref, action: Action, text: str,
-                            sla_changes: Callable[[Ticket], dict[str, Any]]) -> Ticket:
+                            sla_changes: Callable[[Ticket], dict[str, Any]], *,
+                            media: StaffMedia | None = None) -> Ticket:
     """A public staff message (answer or question): whoever writes first owns the ticket."""
     async with deps.db.tx() as conn:
         ticket = await find(conn, scope, ref, need="staff")
@@ -138,13 +151,23 @@ async def _message_resident(deps: Deps, scope: Scope, ref: Ref, action: Action, 
         if ticket.assignee_id is None:
             changes["assignee_id"] = scope.person_id
         try:
-            ticket, event_id = await apply(conn, deps, ticket, action, _actor(scope),
-                                           body=text, **changes)
+            ticket, event_id = await apply(
+                conn, deps, ticket, action, _actor(scope), body=text or None,
+                details={"attachments": 1} if media else None, **changes)
         except TransitionError as exc:
             raise _apply_or_refuse(exc) from None
-        await notify_resident(conn, deps, ticket, event_id, action.value,
-                              NoticeKind.ANSWER if action is Action.REPLY else NoticeKind.QUESTION,
-                              text=text)
+        if media is not None:
+            await repo.add_attachment(conn, ticket_id=ticket.id, event_id=event_id,
+                                      kind=media.kind, file_id=media.file_id,
+                                      file_unique_id=media.file_unique_id,
+                                      caption=text or None, now=deps.clock.now())
+            await notify_resident(conn, deps, ticket, event_id, action.value,
+                                  NoticeKind.ANSWER_COPY, text=text,
+                                  copy_from=[media.chat_id, media.message_id])
+        else:
+            await notify_resident(
+                conn, deps, ticket, event_id, action.value,
+                NoticeKind.ANSWER if action is Action.REPLY else NoticeKind.QUESTION, text=text)
         return ticket
 
 
@@ -188,17 +211,23 @@ async def set_urgency(deps: Deps, scope: Scope, ref: Ref, reason: str | None) ->
 
 async def move(deps: Deps, scope: Scope, ref: Ref, house_code: str, reason: str, *,
                action: Action) -> Ticket:
-    """TRANSFER (staff) or ROUTE (mayor) to another house; the deadline stays."""
-    reason = reason.strip()
-    if not reason:
-        raise Refused(N_("Please write the reason after the house."))
+    """TRANSFER (staff) or ROUTE (mayor) to another house; the deadline stays. The house is
+    its code or name (`bot.services.houses`); `house_code` "" means `reason` starts with it
+    (a typed command: «/route CODE خانه امداد reason»)."""
     async with deps.db.tx() as conn:
-        ticket = await find(conn, scope, ref,
-                            need="mayor" if action is Action.ROUTE else "staff")
-        house = await places.house_by_code(conn, house_code.strip())
+        if house_code.strip():
+            house = match_house(await places.houses(conn), house_code)
+        else:
+            house, reason = await split_house(conn, reason)
+            house_code = reason.split()[0] if reason.split() else ""
         if house is None:
             raise Refused(N_("Unknown house «{house}». Use one of: {houses}"), house=house_code,
                           houses=", ".join(h.code for h in await places.houses(conn)))
+        reason = reason.strip()
+        if not reason:
+            raise Refused(N_("Please write the reason after the house."))
+        ticket = await find(conn, scope, ref,
+                            need="mayor" if action is Action.ROUTE else "staff")
         if house.id == ticket.house_id:
             raise Refused(N_("{code} is already with this house."), code=ticket.code)
         old_house = ticket.house_id
@@ -211,7 +240,8 @@ async def move(deps: Deps, scope: Scope, ref: Ref, house_code: str, reason: str,
             raise _apply_or_refuse(exc) from None
         await notify_resident(conn, deps, ticket, event_id, "status", NoticeKind.MOVED,
                               from_house_id=old_house, to_house_id=house.id)
-        await announce(conn, deps, ticket, reason=action.value, key_suffix=f":{event_id}")
+        await announce(conn, deps, ticket, reason=action.value, key_suffix=f":{event_id}",
+                       skip=scope.person_id)
         return ticket
 
 
@@ -323,6 +353,8 @@ class CardView:
     events: list[EventView] | None = None    # None: the history was not asked for
     visit: tuple[str, str] | None = None     # filed at a field visit: (its title, for whom)
     calendar: WorkCalendar | None = None     # office-time tickets: "due in 2 working days"
+    route_reason: str | None = None      # why the mayor sent it to this house (last re-route)
+    reopen_reason: str | None = None     # what the resident said when reopening (last reopen)
 
     @property
     def located(self) -> bool:
@@ -348,15 +380,20 @@ async def _card_view(conn: aiosqlite.Connection, deps: Deps, scope: Scope, ticke
     if ticket.duplicate_of is not None:
         original = await repo.get(conn, ticket.duplicate_of)
         duplicate = original.code if original else None
-    events = [await _event_view(conn, e) for e in
-              await repo.events(conn, ticket.id, public_only=False)] if history else None
+    rows = await repo.events(conn, ticket.id, public_only=False)
+    events = [await _event_view(conn, e) for e in rows] if history else None
+    routes = [e.body for e in rows if e.action == Action.ROUTE and e.body]
+    reopens = [e.body for e in rows if e.action == Action.REOPEN and e.body
+               and e.actor_role == "resident"]
     return CardView(
         ticket=ticket, neighbourhood=n, house=house, category=cat, now=deps.clock.now(),
         assignee_name=assignee, duplicate_code=duplicate,
         unreachable=await people.is_unreachable(conn, ticket.resident_id),
         attachments=await repo.attachment_count(conn, ticket.id),
         phone_visible=bool(ticket.phone) and _covers(scope.staff_areas, ticket),
-        events=events, calendar=deps.calendar, visit=await _visit_tag(conn, ticket.id))
+        events=events, calendar=deps.calendar, visit=await _visit_tag(conn, ticket.id),
+        route_reason=routes[-1] if routes else None,
+        reopen_reason=reopens[-1] if reopens and ticket.is_open else None)
 
 
 async def _visit_tag(conn: aiosqlite.Connection, ticket_id: int) -> tuple[str, str] | None:
@@ -428,7 +465,8 @@ async def _queue(conn: aiosqlite.Connection, deps: Deps, scope: Scope, kind: str
     statuses = (Status.NEW.value, Status.REOPENED.value) if inbox else q.OPEN
     areas = scope.mayor_areas if inbox else scope.staff_areas
     return await q.queue(conn, areas, kind=kind, me=scope.person_id, now=deps.clock.now(),
-                         limit=PAGE, offset=max(page, 0) * PAGE, statuses=statuses)
+                         limit=PAGE, offset=max(page, 0) * PAGE, statuses=statuses,
+                         untriaged=inbox)
 
 
 async def queue(deps: Deps, scope: Scope, kind: str, page: int, *, inbox: bool = False
@@ -443,6 +481,38 @@ async def queue_view(deps: Deps, scope: Scope, kind: str, page: int, *, inbox: b
     async with deps.db.read() as conn:
         tickets, total = await _queue(conn, deps, scope, kind, page, inbox)
         return ListView(await _items(conn, tickets), total, deps.clock.now(), deps.calendar)
+
+
+HANDLED_DAYS = 7
+HANDLED_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class Handled:
+    """A request the mayor already triaged: routed (to `to_house`) or closed as a duplicate
+    (of `original`)."""
+
+    ticket: Ticket
+    event: TicketEvent
+    to_house: House | None = None
+    original: str | None = None
+
+
+async def handled(deps: Deps, scope: Scope) -> list[Handled]:
+    """What this mayor routed or closed in the last HANDLED_DAYS (newest first)."""
+    since = deps.clock.now() - timedelta(days=HANDLED_DAYS)
+    async with deps.db.read() as conn:
+        found = await repo.handled_by(conn, scope.person_id,
+                                      [Action.ROUTE.value, Action.CLOSE.value],
+                                      since=since, limit=HANDLED_LIMIT)
+        result = []
+        for ticket, event in found:
+            to_house = None
+            if event.action == Action.ROUTE and "to_house" in event.details:
+                to_house = await places.house(conn, int(event.details["to_house"]))
+            result.append(Handled(ticket, event, to_house,
+                                  event.details.get("duplicate_of")))
+        return result
 
 
 def phone_variants(text: str) -> list[str] | None:
@@ -484,103 +554,6 @@ async def search_view(deps: Deps, scope: Scope, text: str) -> ListView:
     async with deps.db.read() as conn:
         items = await _items(conn, await _search(conn, deps, scope, text))
         return ListView(items, len(items), deps.clock.now(), deps.calendar)
-
-
-@dataclass
-class StatLine:
-    house: House | None
-    neighbourhood: Neighbourhood | None
-    open: int = 0
-    overdue: int = 0
-    median_first_response: timedelta | None = None
-    within_window: float | None = None
-    from_visits: int = 0            # of all its requests, filed at field visits
-
-
-async def stats(deps: Deps, scope: Scope) -> list[StatLine]:
-    now = deps.clock.now()
-    async with deps.db.read() as conn:
-        rows = await q.stats_rows(conn, scope.areas)
-        at_visits = await visits.counts_by_place(conn, None)
-        groups: dict[tuple[int, int], list[Any]] = defaultdict(list)
-        for row in rows:
-            groups[(int(row["house_id"]), int(row["neighbourhood_id"]))].append(row)
-        result = []
-        for (house_id, n_id), items in sorted(groups.items()):
-            house = await places.house(conn, house_id)
-            n = await places.neighbourhood(conn, n_id)
-            line = StatLine(house, n, from_visits=at_visits.get((house_id, n_id), 0))
-            answered, judged, in_time = [], 0, 0
-            for row in items:
-                status = Status(row["status"])
-                due = datetime.fromisoformat(row["due_at"])
-                first = (datetime.fromisoformat(row["first_response_at"])
-                         if row["first_response_at"] else None)
-                if status is not Status.CLOSED:
-                    line.open += 1
-                    if first is None and row["paused_at"] is None and due < now:
-                        line.overdue += 1
-                # Each ticket on its own clock: office time for an office-time window.
-                measure = deps.span(row["sla_clock"])
-                if first is not None:
-                    answered.append(measure.between(
-                        datetime.fromisoformat(row["window_started_at"]), first))
-                if first is not None or (due < now and row["paused_at"] is None):
-                    judged += 1
-                    in_time += first is not None and first <= due
-            if answered:
-                seconds = statistics.median(a.total_seconds() for a in answered)
-                line.median_first_response = timedelta(seconds=seconds)
-            if judged:
-                line.within_window = in_time / judged
-            result.append(line)
-        return result
-
-
-def parse_day(text: str, tz: Any) -> datetime | None:
-    """`1405-09-05` (Jalali) or `2026-11-26` (Gregorian), local midnight as aware UTC."""
-    import jdatetime
-
-    parts = to_ascii_digits(text).replace("/", "-").split("-")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        return None
-    y, m, d = (int(p) for p in parts)
-    try:
-        if y < 1700:
-            g = jdatetime.date(y, m, d).togregorian()
-            y, m, d = g.year, g.month, g.day
-        return datetime(y, m, d, tzinfo=tz)
-    except ValueError:
-        return None
-
-
-@dataclass(frozen=True)
-class ExportRow:
-    """One ticket of the CSV export with the names it shows; `phone` only in staff scope."""
-
-    ticket: Ticket
-    neighbourhood_code: str
-    neighbourhood: tuple[str, str]      # (fa, en)
-    house: tuple[str, str]
-    category: tuple[str, str]
-    phone: str
-    visit: str = ""                     # the field visit it was filed at (its title)
-
-
-async def export(deps: Deps, scope: Scope, start: datetime, end: datetime) -> list[ExportRow]:
-    """Tickets filed in [start, end) in this person's scope (`bot.ui.cards.export_csv`)."""
-    async with deps.db.read() as conn:
-        rows = await q.export_rows(conn, scope.areas, start, end)
-        tags = await visits.tags(conn, [int(r["id"]) for r in rows])
-    result = []
-    for r in rows:
-        ticket = Ticket.model_validate({k: r[k] for k in Ticket.model_fields if k in r})
-        result.append(ExportRow(
-            ticket, r["n_code"], (r["n_fa"], r["n_en"]), (r["h_fa"], r["h_en"]),
-            (r["c_fa"], r["c_en"]),
-            (ticket.phone or "") if _covers(scope.staff_areas, ticket) else "",
-            tags[ticket.id][1] if ticket.id in tags else ""))
-    return result
 
 
 async def templates(deps: Deps, scope: Scope) -> list[CannedReply]:

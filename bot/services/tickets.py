@@ -130,7 +130,7 @@ async def apply(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, action: 
 
 
 async def announce(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, *, reason: str,
-                   key_suffix: str = "") -> int:
+                   key_suffix: str = "", skip: int | None = None) -> int:
     """Tell the mayor(s), the house staff and bound groups of the area about a ticket in their
     queue: one message each. If nobody of that house covers the area, the mayor and the admin
     chat are told so that no ticket is left without an owner. Returns recipients count."""
@@ -151,10 +151,14 @@ async def announce(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, *, re
         args.update(urgent=True, urgent_reason=ticket.urgent_reason or "")
     notice = NoticeKind.NEW_TICKET if reason == "new" else NoticeKind.IN_YOUR_QUEUE
     for chat_id in dict.fromkeys(recipients):
+        if chat_id == skip:     # who moved it was told where it went
+            continue
         # Mayors triage (route, mark duplicate) from the card; taking is for house staff.
         can_take = chat_id in staff or chat_id in groups
         await deps.outbox.notify(conn, Notice(
             notice, chat_id, f"announce:{ticket.id}:{ticket.window_no}:{ticket.house_id}:"
             f"{reason}{key_suffix}:{chat_id}", "announce", ticket.id,
-            {**args, "can_take": can_take}))
+            {**args, "can_take": can_take,
+             "mayor_view": chat_id in mayors and not can_take
+             and reason in (Action.ROUTE.value, Action.TRANSFER.value)}))
     return len(recipients)

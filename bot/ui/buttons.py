@@ -207,6 +207,23 @@ class SetLanguage(CallbackData, prefix="lang", action="set"):
     locale: str
 
 
+@dataclass(frozen=True)
+class ConsentDecline(CallbackData, prefix="consent", action="no"):
+    """«No, thanks» under the consent: the help and the programme's contacts, nothing kept."""
+
+
+class ForgetAction(StrEnum):
+    YES = "yes"
+    NO = "no"
+
+
+@dataclass(frozen=True)
+class ForgetMe(CallbackData, prefix="forget"):
+    """/forget_me's confirmation."""
+
+    action: ForgetAction
+
+
 # ---------------------------------------------------------------------------- field visits
 
 

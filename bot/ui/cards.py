@@ -3,16 +3,14 @@ ticket card with its history, queue and search lines, /stats and the CSV export.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
 from bot.domain.models import Ticket
 from bot.domain.tickets import Action, CloseReason
 from bot.domain.workcal import WorkCalendar
 from bot.i18n import N_, Translator
-from bot.services.staff import CardView, EventView, ExportRow, ListItem, StatLine
-from bot.ui.jalali import format_datetime, format_duration
+from bot.services.staff import HANDLED_DAYS, CardView, EventView, Handled, ListItem
+from bot.ui.jalali import format_datetime
 from bot.ui.labels import CLOSE_REASON, kind_label, localized, status_label
 from bot.ui.sla_badge import sla_badge
 
@@ -55,6 +53,12 @@ def card_text(tr: Translator, view: CardView, tz: str) -> str:
         lines.insert(1, tr._("🚨 Urgent: {reason}").format(reason=ticket.urgent_reason or ""))
     if view.assignee_name is not None:
         lines.append(tr._("Taken by: {name}").format(name=view.assignee_name))
+    if view.route_reason:
+        lines.append(tr._("🔀 The mayor's reason for this house: {reason}").format(
+            reason=view.route_reason))
+    if view.reopen_reason:
+        lines.append(tr._("🔁 Reopened by the resident: {reason}").format(
+            reason=view.reopen_reason))
     if view.duplicate_code:
         lines.append(tr._("Duplicate of: {code}").format(code=view.duplicate_code))
     if view.visit is not None:
@@ -109,52 +113,20 @@ def list_line(tr: Translator, item: ListItem, now: datetime,
             f"{sla_badge(tr, ticket, now, calendar)}\n   {short}")
 
 
-def stats_text(tr: Translator, lines: list[StatLine]) -> str:
-    if not lines:
-        return tr._("No requests yet.")
-    out = [tr._("📊 Requests by house and neighbourhood:")]
-    for line in lines:
-        median = (format_duration(line.median_first_response, tr.locale)
-                  if line.median_first_response is not None else "—")
-        share = "—"
-        if line.within_window is not None:
-            percent = f"{round(line.within_window * 100)}"
-            share = tr.digits(percent) + "٪" if tr.locale == "fa" else percent + "%"
-        house = localized(tr, line.house.name_fa, line.house.name_en) if line.house else "?"
-        n = line.neighbourhood
-        out.append(tr._("{house} · {neighbourhood}: open {open}, overdue {overdue}, median "
-                        "first answer {median}, answered within the window {share}").format(
-            house=house, neighbourhood=localized(tr, n.name_fa, n.name_en) if n else "?",
-            open=tr.digits(line.open), overdue=tr.digits(line.overdue), median=median,
-            share=share))
-        if line.from_visits:
-            out[-1] += tr._(", from field visits {n}").format(n=tr.digits(line.from_visits))
-    return "\n".join(out)
-
-
-EXPORT_HEADERS = (N_("code"), N_("filed"), N_("neighbourhood code"), N_("neighbourhood"),
-                  N_("house"), N_("category"), N_("type"), N_("status"), N_("close reason"),
-                  N_("deadline"), N_("first answer"), N_("closed"), N_("rating"),
-                  N_("field visit"), N_("phone"), N_("text"))
-
-
-def export_csv(tr: Translator, rows: list[ExportRow], tz: str) -> bytes:
-    """CSV with a UTF-8 BOM so spreadsheet programs show Persian."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([tr._(c) for c in EXPORT_HEADERS])
-
-    def when(value: datetime | None) -> str:
-        return format_datetime(value, tr.locale, tz) if value else ""
-
-    for row in rows:
-        t = row.ticket
-        writer.writerow([
-            t.code, when(t.created_at), row.neighbourhood_code,
-            localized(tr, *row.neighbourhood), localized(tr, *row.house),
-            localized(tr, *row.category), kind_label(tr, t.kind), status_label(tr, t.status),
-            tr._(CLOSE_REASON[t.close_reason]) if t.close_reason else "",
-            when(t.due_at), when(t.first_response_at), when(t.closed_at),
-            t.rating or "", row.visit, row.phone, t.text,
-        ])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+def handled_lines(tr: Translator, items: list[Handled]) -> list[str]:
+    """The mayor's inbox footer: what they already routed or closed, and where it went."""
+    if not items:
+        return []
+    lines = [tr._("✔️ Already handled by you (last {days} days):").format(
+        days=tr.digits(HANDLED_DAYS))]
+    for item in items:
+        code = item.ticket.code
+        if item.to_house is not None:
+            lines.append(tr._("• {code} → {house}").format(
+                code=code, house=localized(tr, item.to_house.name_fa, item.to_house.name_en)))
+        elif item.original:
+            lines.append(tr._("• {code}: duplicate of {original}").format(
+                code=code, original=item.original))
+        else:
+            lines.append(tr._("• {code}: closed").format(code=code))
+    return lines

@@ -18,6 +18,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("help", N_("Help")),
     ("cancel", N_("Stop the current step")),
     ("claim", N_("A request filed for me at a field visit")),
+    ("forget_me", N_("Erase my personal data")),
 ]
 
 MAYOR_COMMANDS: list[tuple[str, str]] = [

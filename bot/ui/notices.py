@@ -128,6 +128,8 @@ def _announce(v: View) -> Rendered:
     new = v.args.get("new", True)
     lines = [
         tr._("🆕 New request {code}").format(code=v["code"]) if new else
+        tr._("📨 Request {code} was passed to {house}").format(
+            code=v["code"], house=v.name("house_id")) if v.get("mayor_view") else
         tr._("📥 Request {code} is now in your queue").format(code=v["code"]),
         tr._("Neighbourhood: {name}").format(name=v.name("neighbourhood_id")),
         tr._("Type: {kind} · {category}").format(kind=kind_label(tr, Kind(v["ticket_kind"])),
@@ -238,6 +240,24 @@ def _answer(v: View) -> Rendered:
     return Rendered(v.tr._(ANSWER).format(code=v["code"], text=v["text"]), _rating(v))
 
 
+CAPTION_LIMIT = 1024
+
+
+def _answer_copy(v: View) -> Rendered:
+    """The caption of the copy of a staff member's photo, voice note or file."""
+    tr = v.tr
+    text = (v.get("text") or "").strip()
+    if text:
+        rendered = tr._(ANSWER).format(code=v["code"], text=text)
+        if len(rendered) > CAPTION_LIMIT:
+            cut = len(rendered) - CAPTION_LIMIT + 1
+            rendered = tr._(ANSWER).format(code=v["code"], text=text[:-cut] + "…")
+    else:
+        rendered = tr._("💬 Answer to your request {code}.\n\nTo write back, reply to this "
+                        "message.").format(code=v["code"])
+    return Rendered(rendered[:CAPTION_LIMIT], _rating(v))
+
+
 def _question(v: View) -> Rendered:
     return Rendered(v.tr._(QUESTION).format(code=v["code"], text=v["text"]), _rating(v))
 
@@ -300,6 +320,21 @@ def _update(v: View) -> Rendered:
 
 def _resident_late(v: View) -> Rendered:
     tr = v.tr
+    if v.get("second"):
+        return Rendered(tr._("😔 Your request {code} has still not been answered. It has now "
+                             "been reported again, to those in charge of the programme.")
+                        .format(code=v["code"]))
+    if v.get("next"):
+        head = (tr._("😔 We are sorry: your request {code} was not answered within {hours} "
+                     "office hours.") if v.get("office") else
+                tr._("😔 We are sorry: your request {code} was not answered within {hours} "
+                     "hours."))
+        return Rendered("\n".join([
+            head.format(code=v["code"], hours=tr.digits(v["hours"])),
+            tr._("It was reported to the neighbourhood mayor and the supervisor of {house}, "
+                 "who follow it up.").format(house=v.name("house_id")),
+            tr._("You will hear from us again by {when}.").format(when=v.due("next")),
+        ]))
     if v.get("office"):
         text = tr._("😔 We are sorry: your request {code} was not answered within {hours} "
                     "office hours. It has been reported to the neighbourhood mayor and the "
@@ -324,6 +359,7 @@ RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
     NoticeKind.WITHDRAWN: _withdrawn,
     NoticeKind.TAKEN: _taken,
     NoticeKind.ANSWER: _answer,
+    NoticeKind.ANSWER_COPY: _answer_copy,
     NoticeKind.QUESTION: _question,
     NoticeKind.MOVED: _moved,
     NoticeKind.CLOSED: _closed,

@@ -9,8 +9,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 
 from bot.config import SUPPORTED_LOCALES
 from bot.domain.forms import ResidentForm
-from bot.domain.models import Category, Neighbourhood, Ticket, TicketEvent
-from bot.domain.resident import Detail, MyPage, Summary
+from bot.domain.models import Category, House, Neighbourhood, Ticket, TicketEvent
+from bot.domain.resident import Detail, Late, MyPage, Summary
 from bot.domain.tickets import Action
 from bot.domain.workcal import WorkCalendar
 from bot.i18n import N_, Translator, translator
@@ -18,6 +18,9 @@ from bot.ui.buttons import (
     City,
     ConfirmFiling,
     Consent,
+    ConsentDecline,
+    ForgetAction,
+    ForgetMe,
     FormAction,
     FormButton,
     MyAction,
@@ -65,6 +68,14 @@ EVENT_LABELS: dict[str, str] = {
 }
 
 
+# The SLA events a resident sees (public ones), by `details["sla"]`.
+SLA_LABELS: dict[str, str] = {
+    "breach": N_("Deadline missed: reported to the neighbourhood mayor and the house "
+                 "supervisor"),
+    "escalate2": N_("Reported again, to those in charge of the programme"),
+}
+
+
 def labels(text: str) -> list[str]:
     """A label in every language (a keyboard from before a language switch still works)."""
     return sorted({translator(loc)._(text) for loc in SUPPORTED_LOCALES})
@@ -83,7 +94,56 @@ def neighbourhood_name(tr: Translator, n: Neighbourhood) -> str:
 
 
 def consent_markup(tr: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[_button(tr._("✅ I agree, send a request"), Consent())]])
+    return InlineKeyboardMarkup([[_button(tr._("✅ I agree, send a request"), Consent())],
+                                 [_button(tr._("No, thanks"), ConsentDecline())]])
+
+
+def consent_text(tr: Translator, retention_days: int) -> str:
+    """What we keep, who sees a request, how long it is kept, and how to erase it."""
+    return tr._(
+        "Before you send a request, please know what we keep and who sees it:\n"
+        "• your name and Telegram id, so we can answer you;\n"
+        "• what you write and send (text, photos, voice notes, files);\n"
+        "• your phone number and location only if you choose to share them.\n"
+        "A request is seen by your neighbourhood mayor, the staff and the supervisor of the "
+        "service house that handles it, and the programme's administrator.\n"
+        "It is kept for {days} days after it is closed; then your name, phone, text, files "
+        "and location are erased, and only figures for statistics remain (subject, house, "
+        "neighbourhood, dates and outcome). /forget_me erases your data at any time.\n"
+        "Do you agree?").format(days=tr.digits(retention_days))
+
+
+def declined_text(tr: Translator, houses: Sequence[House]) -> str:
+    """After «No, thanks»: nothing is kept; the help and where to go instead."""
+    lines = [tr._("No problem: nothing was sent, and no request is kept. You can read /help "
+                  "at any time. The service houses of the programme, which you can also "
+                  "visit in person:")]
+    lines += [f"• {localized(tr, h.name_fa, h.name_en)}: "
+              f"{localized(tr, h.description_fa, h.description_en)}" for h in houses]
+    lines.append(tr._("If you change your mind, press «📝 New request»."))
+    return "\n".join(lines)
+
+
+def forget_question(tr: Translator, open_codes: Sequence[str], total: int
+                    ) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [tr._("This erases your personal data: your name, phone number, and the text, "
+                  "files and location of your {n} requests. Only figures for statistics "
+                  "remain.").format(n=tr.digits(total))]
+    if open_codes:
+        lines.append(tr._("Your open requests are withdrawn first, so the houses stop "
+                          "working on them: {codes}").format(codes=tr._(", ").join(open_codes)))
+    lines.append(tr._("This cannot be undone. Erase your data?"))
+    return "\n".join(lines), InlineKeyboardMarkup([[
+        _button(tr._("Yes, erase my data"), ForgetMe(ForgetAction.YES)),
+        _button(tr._("No, keep it"), ForgetMe(ForgetAction.NO))]])
+
+
+def forgotten_text(tr: Translator, withdrawn: Sequence[str], erased: int) -> str:
+    text = tr._("🔒 Your personal data was erased ({n} requests).").format(
+        n=tr.digits(erased))
+    if withdrawn:
+        text += "\n" + tr._("Withdrawn first: {codes}").format(codes=tr._(", ").join(withdrawn))
+    return text
 
 
 def language_keyboard() -> InlineKeyboardMarkup:
@@ -219,13 +279,53 @@ def due(tr: Translator, ticket: Ticket, timezone: str) -> str:
     return format_due(ticket.due_at, tr.locale, timezone)
 
 
-def _line(tr: Translator, ticket: Ticket, timezone: str) -> str:
+LATE_STATUS = N_("⏰ Late: not answered by its deadline")
+SUBJECT_WORDS = 6
+SUBJECT_LETTERS = 40
+
+
+def subject(text: str) -> str:
+    """The first words of a description, for a one-line list."""
+    words = text.split()
+    short = " ".join(words[:SUBJECT_WORDS])
+    if len(short) > SUBJECT_LETTERS:
+        short = short[:SUBJECT_LETTERS].rsplit(" ", 1)[0] or short[:SUBJECT_LETTERS]
+    return short + ("…" if short != " ".join(words) else "")
+
+
+def _status(tr: Translator, ticket: Ticket, late: Late | None) -> str:
+    return tr._(LATE_STATUS) if late else status_label(tr, ticket.status, ticket.close_reason)
+
+
+def _line(tr: Translator, ticket: Ticket, timezone: str, category: Category | None = None,
+          late: Late | None = None) -> str:
     text = tr._("{code} · {kind} · {status}").format(
-        code=ticket.code, kind=kind_label(tr, ticket.kind),
-        status=status_label(tr, ticket.status, ticket.close_reason))
-    if ticket.is_open:
+        code=ticket.code, kind=kind_label(tr, ticket.kind), status=_status(tr, ticket, late))
+    if category is not None:
+        text += "\n   " + tr._("{category}: {words}").format(
+            category=localized(tr, category.name_fa, category.name_en),
+            words=subject(ticket.text))
+    if late:
+        text += "\n   " + tr._("Answer was due: {due}").format(due=due(tr, ticket, timezone))
+    elif ticket.is_open:
         text += "\n   " + tr._("Answer due: {due}").format(due=due(tr, ticket, timezone))
     return text
+
+
+def late_lines(tr: Translator, late: Late, house: str, timezone: str) -> list[str]:
+    """What a resident is told about their overdue request: since when, to whom it was
+    reported, and when they hear from us next."""
+    lines = [tr._("Answer was due: {due}").format(
+                 due=format_due(late.due_at, tr.locale, timezone)),
+             tr._("It was reported to the neighbourhood mayor and the supervisor of {house}, "
+                  "who follow it up.").format(house=house)]
+    if late.second:
+        lines.append(tr._("It was then reported again, to those in charge of the "
+                          "programme."))
+    if late.next_at is not None:
+        lines.append(tr._("You will hear from us again by {when}.").format(
+            when=format_due(late.next_at, tr.locale, timezone)))
+    return lines
 
 
 def my_list(tr: Translator, found: MyPage, timezone: str
@@ -239,7 +339,8 @@ def my_list(tr: Translator, found: MyPage, timezone: str
     if pages > 1:
         head += " " + tr._("(page {page} of {pages})").format(page=tr.digits(page + 1),
                                                               pages=tr.digits(pages))
-    text = "\n\n".join([head, *("• " + _line(tr, t, timezone) for t in found.items),
+    text = "\n\n".join([head, *("• " + _line(tr, t, timezone, found.categories.get(t.id),
+                                                found.late.get(t.id)) for t in found.items),
                         tr._("Press a code to see its history.")])
     items = found.items
     rows = [[_button("📄 " + t.code, MyTicket(MyAction.OPEN, t.id)) for t in items[i:i + 3]]
@@ -256,7 +357,9 @@ def my_list(tr: Translator, found: MyPage, timezone: str
 
 def _event_line(tr: Translator, event: TicketEvent, timezone: str) -> str:
     when = format_datetime(event.at, tr.locale, timezone)
-    label = tr._(EVENT_LABELS.get(event.action, N_("Update")))
+    label = tr._(SLA_LABELS.get(str(event.details.get("sla")), EVENT_LABELS[Action.SLA])
+                 if event.action == Action.SLA else
+                 EVENT_LABELS.get(event.action, N_("Update")))
     if event.action == Action.RATE and "rating" in event.details:
         label += " " + tr.digits(event.details["rating"]) + "⭐"
     line = f"• {when} — {label}"
@@ -275,10 +378,12 @@ def ticket_view(tr: Translator, d: Detail, timezone: str, calendar: WorkCalendar
             kind=kind_label(tr, ticket.kind),
             category=localized(tr, d.category.name_fa, d.category.name_en)),
         tr._("House: {house}").format(house=localized(tr, d.house.name_fa, d.house.name_en)),
-        tr._("Status: {status}").format(status=status_label(tr, ticket.status,
-                                                            ticket.close_reason)),
+        tr._("Status: {status}").format(status=_status(tr, ticket, d.late)),
     ]
-    if ticket.is_open:
+    if d.late is not None:
+        lines.extend(late_lines(tr, d.late, localized(tr, d.house.name_fa, d.house.name_en),
+                                timezone))
+    elif ticket.is_open:
         lines.append(tr._("Answer due: {due}").format(due=due(tr, ticket, timezone)))
         note = holiday_note(tr, ticket, calendar) if ticket.paused_at is None else None
         if note:

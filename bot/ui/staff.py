@@ -46,9 +46,11 @@ def card_buttons(tr: Translator, scope: Scope, ticket: Ticket, *, files: bool = 
         if ticket.status is Status.CLOSED:
             rows.append([card(tr._("🔁 Reopen"), CardAction.REOPEN)])
         else:
-            rows.append([card(tr._("✋ Take"), CardAction.TAKE),
-                         card(tr._("💬 Reply"), CardAction.REPLY),
-                         card(tr._("❓ Ask"), CardAction.ASK)])
+            first = [card(tr._("💬 Reply"), CardAction.REPLY),
+                     card(tr._("❓ Ask"), CardAction.ASK)]
+            if ticket.assignee_id is None:      # taken: no Take offered again
+                first.insert(0, card(tr._("✋ Take"), CardAction.TAKE))
+            rows.append(first)
             rows.append([card(tr._("📋 Templates"), CardAction.TEMPLATES),
                          card(tr._("📨 Transfer"), CardAction.TRANSFER),
                          card(tr._("✅ Close"), CardAction.CLOSE)])

@@ -357,6 +357,9 @@ async function sendPhoto() {
   form.append("key", S.current);
   form.append("caption", $("text").value);
   form.append("file", file, file.name || "photo.jpg");
+  if (S.replyTo) form.append("reply_to", String(S.replyTo));
+  S.replyTo = null;
+  renderReplying();
   $("text").value = "";
   input.value = "";
   await api("/api/photo", form);
