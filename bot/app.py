@@ -110,7 +110,10 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
         .post_shutdown(_post_shutdown)
     )
     if CONCURRENT_UPDATES > 1:
-        builder = builder.concurrent_updates(PerChatProcessor(CONCURRENT_UPDATES))
+        worker = deps.outbox
+        assert isinstance(worker, Outbox)
+        builder = builder.concurrent_updates(PerChatProcessor(
+            CONCURRENT_UPDATES, busy=worker.busy_chats, on_done=worker.kick))
     app = builder.build()
     app.bot_data["deps"] = deps
     app.add_handlers(common.HANDLERS, group=common.GROUP)

@@ -180,6 +180,9 @@ class Outbox(OutboxQueue):
         self.notices = notices or NoticeRenderer()
         self._task: asyncio.Task[None] | None = None
         self._lane_tasks: dict[int, asyncio.Task[None]] = {}   # chat_id -> running lane
+        # Chats whose update is being handled now (bot/update_order.py): their replies go
+        # first, a notification to them waits until that interaction's replies are out.
+        self.busy_chats: set[int] = set()
         self._queues: dict[int, deque[OutboxMessage]] = {}
         self._max_loaded = 0
 
@@ -238,7 +241,7 @@ class Outbox(OutboxQueue):
         candidates: list[tuple[float, int, int, int]] = []
         wait = 1.0
         for chat_id, queue in self._queues.items():
-            if not queue or chat_id in self._lane_tasks:
+            if not queue or chat_id in self._lane_tasks or chat_id in self.busy_chats:
                 continue
             index = _next_due(queue, now)
             if index is None:

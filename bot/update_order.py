@@ -12,7 +12,7 @@ only that chat.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -23,12 +23,17 @@ UNBOUNDED = 2**31
 
 
 class PerChatProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int) -> None:
+    def __init__(self, max_concurrent_updates: int, *, busy: set[int] | None = None,
+                 on_done: Callable[[], None] | None = None) -> None:
+        """`busy`: filled with the chats and people whose update is being handled (the outbox
+        holds their notifications meanwhile); `on_done` is called when one is finished."""
         # PTB's own semaphore is taken before `do_process_update` (its `process_update` is
         # final): make it never wait, and take our slots after the chat's turn instead.
         super().__init__(UNBOUNDED)
         self.slots = max_concurrent_updates
         self._slots = asyncio.Semaphore(max_concurrent_updates)
+        self.busy = busy if busy is not None else set()
+        self.on_done = on_done
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}       # key -> updates holding or awaiting it
 
@@ -54,7 +59,13 @@ class PerChatProcessor(BaseUpdateProcessor):
                 for key in keys:
                     await stack.enter_async_context(self._locks.setdefault(key, asyncio.Lock()))
                 async with self._slots:        # only now a slot
-                    await coroutine
+                    self.busy.update(keys)
+                    try:
+                        await coroutine
+                    finally:
+                        self.busy.difference_update(keys)
+                        if self.on_done is not None:
+                            self.on_done()
         finally:
             for key in keys:
                 self._users[key] -= 1
