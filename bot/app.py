@@ -113,7 +113,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
         worker = deps.outbox
         assert isinstance(worker, Outbox)
         builder = builder.concurrent_updates(PerChatProcessor(
-            CONCURRENT_UPDATES, busy=worker.busy_chats, on_done=worker.kick))
+            CONCURRENT_UPDATES, busy=worker.busy_chats, on_done=worker.chats_done))
     app = builder.build()
     app.bot_data["deps"] = deps
     app.add_handlers(common.HANDLERS, group=common.GROUP)

@@ -186,6 +186,11 @@ class Outbox(OutboxQueue):
         self._queues: dict[int, deque[OutboxMessage]] = {}
         self._max_loaded = 0
 
+    def chats_done(self, chats: list[int]) -> None:
+        """These chats' update is handled: send what waits for them (if anything does)."""
+        if any(chat in self._queues for chat in chats):
+            self._wake.set()
+
     def start(self, bot: Bot) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(bot), name="outbox")

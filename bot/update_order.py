@@ -24,9 +24,9 @@ UNBOUNDED = 2**31
 
 class PerChatProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int, *, busy: set[int] | None = None,
-                 on_done: Callable[[], None] | None = None) -> None:
+                 on_done: Callable[[list[int]], None] | None = None) -> None:
         """`busy`: filled with the chats and people whose update is being handled (the outbox
-        holds their notifications meanwhile); `on_done` is called when one is finished."""
+        holds their notifications meanwhile); `on_done(keys)` is called when one is finished."""
         # PTB's own semaphore is taken before `do_process_update` (its `process_update` is
         # final): make it never wait, and take our slots after the chat's turn instead.
         super().__init__(UNBOUNDED)
@@ -65,7 +65,7 @@ class PerChatProcessor(BaseUpdateProcessor):
                     finally:
                         self.busy.difference_update(keys)
                         if self.on_done is not None:
-                            self.on_done()
+                            self.on_done(keys)
         finally:
             for key in keys:
                 self._users[key] -= 1
