@@ -2,6 +2,7 @@
 
 Handler order matters and is explicit:
   group -100  handlers.common.prepare   dedupe the update, load the person, pick the language
+  group -90   handlers.guards.guard     no person, edited messages, resident flows in groups
   group 0     feature handlers, most specific first; the generic /start, /help come after the
               features (deep links like /start n_CODE are caught by the feature first), and
               handlers.fallback answers anything nobody understood.
@@ -27,7 +28,8 @@ from bot.context import CustomContext
 from bot.deps import Deps
 from bot.i18n import translator
 from bot.outbox import Outbox
-from bot.sender import READ_TIMEOUT, Budgets, PrioritySender
+from bot.reliable_bot import SEND_TIMEOUTS, ReliableBot
+from bot.sender import Budgets, PrioritySender
 from bot.services import admin as admin_svc
 from bot.services.reference import load_reference
 from bot.sla import register_jobs
@@ -40,6 +42,7 @@ from handlers import (
     common,
     errors,
     fallback,
+    guards,
     mayor,
     privacy,
     reports,
@@ -63,6 +66,11 @@ SENDING_BUDGETS = True
 """False only in bench/bench_updates.py (its unthrottled runs): the sender keeps no budgets."""
 
 Handlers = list[BaseHandler[Update, CustomContext, None]]
+
+
+class AppBot(ReliableBot, BidiBot):
+    """Every Bot API call: texts made bidi-safe (`bot/ui/bidi.py`), then the sender's rules
+    (`bot/reliable_bot.py`: Telegram's limits in UTF-16 units, the error classifier)."""
 
 def feature_handlers(settings: Settings) -> Handlers:
     """Feature modules in the order they must be tried (most specific first)."""
@@ -88,18 +96,18 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
                              timezone=settings.timezone)
     deps = Deps(settings=settings, db=db, clock=clock,
                 outbox=Outbox(db, clock, notices=notices, quiet=settings.quiet,
-                              timezone=settings.timezone))
+                              timezone=settings.timezone, admin_chat_id=settings.admin_chat_id))
     bot_token = token or (settings.bot_token.get_secret_value() if settings.bot_token
                           else SANDBOX_TOKEN)
-    # BidiBot: every text sent keeps its Latin codes and /commands in order (bot/ui/bidi.py).
-    # Every call passes the one sender (budgets, priorities, retries of direct replies); read
-    # timeouts are long so that a slow answer is waited for, never sent twice.
-    bot = BidiBot(bot_token, base_url=settings.bot_api_base_url,
-                  base_file_url=settings.file_base_url,
-                  request=metrics.counting_request(256, read_timeout=READ_TIMEOUT),
-                  get_updates_request=metrics.counting_request(1),
-                  rate_limiter=PrioritySender(budgets or (Budgets() if SENDING_BUDGETS
-                                                          else Budgets.unlimited())))
+    # AppBot (ReliableBot over BidiBot): limits, the classifier's sender-side rules, bidi
+    # marks. Every call passes the one sender (budgets, priorities, retries of direct
+    # replies); send timeouts are long so a slow answer is waited for, never sent twice.
+    bot = AppBot(
+        bot_token, base_url=settings.bot_api_base_url, base_file_url=settings.file_base_url,
+        request=metrics.counting_request(256, **SEND_TIMEOUTS),
+        get_updates_request=metrics.counting_request(1),
+        rate_limiter=PrioritySender(budgets or (Budgets() if SENDING_BUDGETS
+                                                else Budgets.unlimited())))
     builder = (
         ApplicationBuilder()
         .application_class(application_class)
@@ -117,6 +125,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
     app = builder.build()
     app.bot_data["deps"] = deps
     app.add_handlers(common.HANDLERS, group=common.GROUP)
+    app.add_handlers(guards.HANDLERS, group=guards.GROUP)
     # Telegram replies: staff answering a prompt or a ticket card (group -10), then a resident
     # replying to a relayed message (group -1); each stops the update once it handled it.
     app.add_handlers(staff.PRIORITY_HANDLERS, group=staff.PRIORITY_GROUP)
@@ -147,6 +156,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     deps = deps_of(app)
     await deps.db.open()
     await load_reference(deps.db)
+    await admin_svc.end_orphaned_bindings(deps)
     deps.calendar    # noqa: B018 -- the working calendar is read at start, not mid-request
     await _set_commands(app)
     outbox_worker(app).start(app.bot)

@@ -87,10 +87,12 @@ class CountingRequest(HTTPXRequest):
         return code, payload
 
 
-def counting_request(pool_size: int, read_timeout: float | None = None) -> CountingRequest:
-    if read_timeout is None:
-        return CountingRequest(connection_pool_size=pool_size)
-    return CountingRequest(connection_pool_size=pool_size, read_timeout=read_timeout)
+def counting_request(pool_size: int, *, read_timeout: float = 5.0,
+                     write_timeout: float = 5.0, connect_timeout: float = 5.0,
+                     pool_timeout: float = 1.0) -> CountingRequest:
+    return CountingRequest(connection_pool_size=pool_size, read_timeout=read_timeout,
+                           write_timeout=write_timeout, connect_timeout=connect_timeout,
+                           pool_timeout=pool_timeout)
 
 
 class DatabaseCollector(Collector):

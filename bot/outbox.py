@@ -10,9 +10,13 @@ The worker keeps one queue per chat (in id order) and a small pool of lanes: a c
 message starts only after the previous one is finished, so order is kept per chat, while
 different chats are sent concurrently to reach Telegram's throughput. Pacing follows
 Telegram's limits: ≤ 25 messages/s overall (evenly spaced), ≤ 1/s per private chat,
-≤ 20/min per group. A 429 pauses that chat and all sending for `retry_after`; network
-errors, timeouts and 5xx retry with exponential backoff; 403 (bot blocked) marks the person
-unreachable and stops; other 400s fail the row.
+≤ 20/min per group. Every failure is classified once (`bot.telegram_errors`): a 429 pauses
+that chat and all sending for `retry_after` and never counts as an attempt; network errors,
+timeouts and 5xx retry with capped exponential backoff until the row's lifetime ends
+(`bot.domain.delivery`: 7 days for residents' messages, a reminder until its deadline, a
+digest a day), and a long outage raises one alert (`bot.alerts`); 403 (bot blocked) marks
+the person unreachable and stops; other 4xx fail the row with one alert. When several chats
+are ready, receipts (tracking codes) go first.
 
 Crash safety: a row is marked `sending` (committed) right before each Telegram call and
 `sent` right after it. After a crash only rows still `sending` — at most one per chat, at
@@ -44,9 +48,12 @@ from telegram import (
     ReplyKeyboardRemove,
     TelegramObject,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest
 
+from bot.alerts import OutageAlarm
 from bot.clock import Clock
+from bot.domain.delivery import ALERT, RECEIPT, backoff, expires_at, priority
+from bot.domain.limits import TEXT_LIMIT, split
 from bot.domain.models import OutboxMessage
 from bot.domain.notices import (
     HELD_KEY,
@@ -58,6 +65,7 @@ from bot.domain.notices import (
 from bot.domain.workcal import QuietHours
 from bot.outbox_queue import MARKUP, MARKUP_KIND, PHOTO, TEXT, OutboxQueue
 from bot.sender import outbox_priority, priority_args
+from bot.telegram_errors import Classified, Verdict, classify
 from bot.ui.notices import NoticeRenderer, is_notice
 from storage import outbox as repo
 from storage import people
@@ -65,24 +73,13 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-TEXT_LIMIT = 4096
 BATCH = 500
-MAX_ATTEMPTS = 8
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Cut long text into Telegram-sized parts, at a line break or space when possible."""
-    parts = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut < limit // 2:
-            cut = text.rfind(" ", 0, limit)
-        if cut < limit // 2:
-            cut = limit
-        parts.append(text[:cut])
-        text = text[cut:].lstrip("\n ")
-    parts.append(text)
-    return [p for p in parts if p]
+    """Cut long text into Telegram-sized parts (UTF-16 units), at a line break or space when
+    possible."""
+    return split(text, limit)
 
 
 class RateLimiter:
@@ -168,8 +165,11 @@ class Outbox(OutboxQueue):
     def __init__(self, db: Database, clock: Clock, *, lanes: int = 8,
                  limiter: RateLimiter | None = None, backoff_base: float = 1.0,
                  backoff_max: float = 60.0, notices: NoticeRenderer | None = None,
+                 admin_chat_id: int | None = None, outage_alert_after: float = 60.0,
                  quiet: QuietHours | None = None, timezone: str = "Asia/Tehran") -> None:
         super().__init__(db, clock)
+        self.alarm = OutageAlarm(self, admin_chat_id, after=outage_alert_after,
+                                 locale=self.notices_locale(notices))
         # Quiet hours: notices to residents sent then go without a sound.
         self.quiet = quiet
         self.tz = ZoneInfo(timezone)
@@ -191,6 +191,10 @@ class Outbox(OutboxQueue):
         if any(chat in self._queues for chat in chats):
             self._wake.set()
 
+    @staticmethod
+    def notices_locale(notices: NoticeRenderer | None) -> str:
+        return notices.default_locale if notices is not None else "fa"
+
     def start(self, bot: Bot) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(bot), name="outbox")
@@ -211,6 +215,13 @@ class Outbox(OutboxQueue):
     # ------------------------------------------------------------------ scheduling
 
     async def _run(self, bot: Bot) -> None:
+        try:
+            async with self.db.tx() as conn:
+                released = await repo.release_held(conn, RECEIPT, self.clock.now())
+            if released:
+                log.info("%s receipts from before the restart are sent now", released)
+        except Exception:
+            log.exception("outbox: could not release held receipts")
         while True:
             timeout = 1.0
             try:
@@ -243,7 +254,7 @@ class Outbox(OutboxQueue):
         to sleep before looking again."""
         now = self.clock.now()
         mono = self.limiter.monotonic()
-        candidates: list[tuple[float, int, int, int]] = []
+        candidates: list[tuple[int, float, int, int, int]] = []
         wait = 1.0
         for chat_id, queue in self._queues.items():
             if not queue or chat_id in self._lane_tasks or chat_id in self.busy_chats:
@@ -255,9 +266,10 @@ class Outbox(OutboxQueue):
             if ready > mono + self.limiter.spacing * self.lanes:
                 wait = min(wait, ready - mono)
                 continue
-            candidates.append((ready, queue[index].id, chat_id, index))
+            candidates.append((priority(queue[index].kind), ready, queue[index].id, chat_id,
+                               index))
         candidates.sort()
-        for _, _, chat_id, index in candidates:
+        for _, _, _, chat_id, index in candidates:
             if len(self._lane_tasks) >= self.lanes:
                 break
             message = self._queues[chat_id][index]
@@ -294,7 +306,7 @@ class Outbox(OutboxQueue):
     async def _deliver(self, bot: Bot, message: OutboxMessage) -> None:
         """Until the row is sent or failed for good; retries wait in this lane, so the
         chat's later messages wait too."""
-        attempts = message.attempts
+        failures = 0                      # transient ones in this run (429 never counts)
         parts_sent = int(message.payload.get("_parts_sent", 0))
         try:
             text, markup = await self._content(bot, message)
@@ -305,8 +317,8 @@ class Outbox(OutboxQueue):
             return
         while True:
             async with self.db.tx() as conn:
-                await repo.mark_sending(conn, message.id)
-            attempts += 1
+                if not await repo.mark_sending(conn, message.id):
+                    return          # finished by another path meanwhile
             try:
                 sent_id = await self._send(bot, message, text, markup, parts_sent,
                                            silent=self._silent(message))
@@ -316,44 +328,58 @@ class Outbox(OutboxQueue):
             except Exception as exc:  # classified below
                 error = exc
             else:
-                async with self.db.tx() as conn:
-                    await repo.mark_sent(conn, message.id, sent_id, self.clock.now())
+                await self._sent(message, sent_id)
                 return
-            if not await self._handle_error(message, error, attempts):
+            found = classify(error)
+            if found.verdict is Verdict.DONE:
+                await self._sent(message, None)
+                return
+            if found.counts_as_attempt:
+                failures += 1
+            if not await self._handle_error(message, found, failures):
                 return
 
-    async def _handle_error(self, message: OutboxMessage, error: Exception, attempts: int
+    async def _sent(self, message: OutboxMessage, sent_id: int | None) -> None:
+        async with self.db.tx() as conn:
+            await repo.mark_sent(conn, message.id, sent_id, self.clock.now())
+        self.alarm.recovered()
+
+    async def _handle_error(self, message: OutboxMessage, found: Classified, failures: int
                             ) -> bool:
         """Record the failure; True to try again (after waiting), False when finished."""
-        if isinstance(error, RetryAfter):
-            wait = error.retry_after
-            seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
-            self.limiter.block(message.chat_id, float(seconds))
+        verdict = found.verdict
+        if verdict is Verdict.RETRY_AFTER:
+            self.limiter.block(message.chat_id, found.retry_after)
             async with self.db.tx() as conn:
-                await repo.mark_retry(conn, message.id, self.clock.now(), str(error))
+                await repo.mark_retry(conn, message.id, self.clock.now(), found.reason)
             return True
-        if isinstance(error, Forbidden):
+        if verdict is Verdict.UNREACHABLE:
             log.info("chat %s blocked the bot; outbox row %s dropped", message.chat_id,
                      message.id)
             async with self.db.tx() as conn:
-                await repo.mark_failed(conn, message.id, str(error))
+                await repo.mark_failed(conn, message.id, found.reason)
                 if message.chat_id > 0:
                     await people.mark_unreachable(conn, message.chat_id, self.clock.now())
             return False
-        if isinstance(error, BadRequest):
-            log.warning("outbox row %s rejected: %s", message.id, error)
+        if verdict is Verdict.TRANSIENT:
+            expiry = expires_at(message.kind, message.payload, message.created_at)
+            if self.clock.now() < expiry:
+                # Timeouts and 5xx: Telegram may or may not have it; the row stays `sending`.
+                async with self.db.tx() as conn:
+                    await repo.note_error(conn, message.id, found.reason)
+                await self.alarm.transient(found.reason)
+                await asyncio.sleep(backoff(failures, self.backoff_base, self.backoff_max))
+                return True
+            log.warning("outbox row %s (%s) expired after %s failures: %s", message.id,
+                        message.kind, failures, found.reason)
             async with self.db.tx() as conn:
-                await repo.mark_failed(conn, message.id, str(error))
+                await repo.mark_failed(conn, message.id, f"expired: {found.reason}")
             return False
-        if isinstance(error, NetworkError) and attempts < MAX_ATTEMPTS:
-            # Timeouts and 5xx: Telegram may or may not have it; the row stays `sending`.
-            async with self.db.tx() as conn:
-                await repo.note_error(conn, message.id, str(error))
-            await asyncio.sleep(min(self.backoff_base * 2 ** (attempts - 1), self.backoff_max))
-            return True
-        log.warning("outbox row %s failed for good: %r", message.id, error)
+        log.warning("outbox row %s rejected (%s): %s", message.id, verdict, found.reason)
         async with self.db.tx() as conn:
-            await repo.mark_failed(conn, message.id, repr(error))
+            await repo.mark_failed(conn, message.id, found.reason)
+        if message.kind != ALERT:
+            await self.alarm.rejected(message.id, found.reason)
         return False
 
     async def _content(self, bot: Bot, message: OutboxMessage

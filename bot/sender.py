@@ -36,11 +36,12 @@ from enum import IntEnum
 from typing import Any
 
 import httpx
-from telegram.error import NetworkError, RetryAfter, TimedOut
+from telegram.error import RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
 
 from bot.domain.notices import PAYLOAD_KEY as NOTICE_KEY
 from bot.domain.notices import RESIDENT_NOTICES
+from bot.telegram_errors import Verdict, classify
 
 log = logging.getLogger(__name__)
 
@@ -81,21 +82,22 @@ def counts_against_budget(endpoint: str, data: dict[str, Any]) -> bool:
 
 
 def retry_reason(exc: BaseException) -> str | None:
-    """Why a failed direct reply may be sent again, or None when it must not be.
+    """Why a failed direct reply may be sent again, or None when it must not be; the one
+    classifier (`bot.telegram_errors.classify`) decides what kind of failure it is.
 
-    429: Telegram asks to wait. Connection errors (nothing or a broken answer came back)
-    and 5xx: retry. A read or write timeout: Telegram may have the message, so never (a
-    slow answer would become two messages); a connect or pool timeout never reached it."""
-    if isinstance(exc, RetryAfter):
+    429: Telegram asks to wait. TRANSIENT (connection errors, 5xx): retry, except a read or
+    write timeout: Telegram may have the message, so never (a slow answer would become two
+    messages); a connect or pool timeout never reached it."""
+    found = classify(exc)
+    if found.verdict is Verdict.RETRY_AFTER:
         return "429"
+    if found.verdict is not Verdict.TRANSIENT:
+        return None
     if isinstance(exc, TimedOut):
         cause = exc.__cause__
-        if isinstance(cause, httpx.ConnectTimeout | httpx.PoolTimeout):
-            return "not connected"
-        return None
-    if type(exc) is NetworkError:      # not BadRequest & co., which subclass it
-        return "connection" if exc.__cause__ is not None else "5xx"
-    return None
+        return "not connected" if isinstance(cause, httpx.ConnectTimeout | httpx.PoolTimeout) \
+            else None
+    return found.reason or "transient"
 
 
 @dataclass(order=True)

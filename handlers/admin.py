@@ -8,7 +8,7 @@ from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.context import CustomContext
-from bot.domain.text import to_ascii_digits
+from bot.domain.limits import parse_int
 from bot.services import admin as svc
 from bot.services.roles import INVITE_USAGE, Consumed, InviteError, invite_link
 from bot.services.staff import houses
@@ -90,6 +90,12 @@ async def cmd_roles(update: Update, context: CustomContext) -> None:
         return
     out = [tr._("Roles (take one away with /revoke NUMBER):")]
     out += [f"#{tr.digits(line.id)} {line.who}: {line.what}" for line in lines]
+    bound = await svc.binding_lines(context.deps, tr)
+    if bound:
+        out += ["", tr._("Bound groups (they end when the person who bound them loses the "
+                         "role):")]
+        out += [tr._("group {chat}: {what}, bound by {person}").format(
+            chat=b.chat_id, what=b.what, person=b.bound_by) for b in bound]
     await _say(update, context, "\n".join(out))
 
 
@@ -98,11 +104,11 @@ async def cmd_revoke(update: Update, context: CustomContext) -> None:
         return
     tr = context.tr
     args = _args(update, 1)
-    number = to_ascii_digits(args[0].lstrip("#")) if args else ""
-    if not number.isdigit():
+    number = parse_int(args[0]) if args else None
+    if number is None:
         await _say(update, context, tr._("Write the number from /roles: /revoke NUMBER"))
         return
-    role = await svc.revoke(context.deps, int(number))
+    role = await svc.revoke(context.deps, number)
     if role is None:
         await _say(update, context, tr._("There is no active role number {number}.").format(
             number=tr.digits(number)))

@@ -10,12 +10,16 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import CustomContext
+from bot.services import people as people_svc
+from bot.telegram_errors import Verdict, classify
 
 log = logging.getLogger(__name__)
 
 
 async def error_handler(update: object, context: CustomContext) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
+    if context.error is not None and await _telegram_said(update, context, update_id):
+        return
     log.error("error while handling update %s", update_id, exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
@@ -34,3 +38,21 @@ async def error_handler(update: object, context: CustomContext) -> None:
                 parse_mode="HTML")
         except TelegramError:
             log.warning("could not report the error to the admin chat")
+
+
+async def _telegram_said(update: object, context: CustomContext, update_id: int | None
+                         ) -> bool:
+    """A direct reply Telegram refused for a known reason: one log line, no apology that
+    could not arrive either. True when handled."""
+    assert context.error is not None
+    found = classify(context.error)
+    chat = update.effective_chat if isinstance(update, Update) else None
+    if found.verdict is Verdict.UNREACHABLE:
+        log.info("update %s: the chat blocked the bot (%s)", update_id, found.reason)
+        if chat is not None and chat.id > 0:
+            await people_svc.mark_unreachable(context.deps, chat.id)
+        return True
+    if found.verdict in (Verdict.TRANSIENT, Verdict.RETRY_AFTER):
+        log.warning("update %s: Telegram did not take the reply (%s)", update_id, found.reason)
+        return True
+    return False

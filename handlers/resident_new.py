@@ -18,6 +18,7 @@ from bot.ui.due import due_moment, holiday_note
 from bot.ui.errors import refused_text
 from bot.ui.labels import kind_label, localized
 from bot.ui.menus import main_menu
+from bot.ui.notices import receipt_text
 from bot.ui.resident import (
     category_keyboard,
     consent_markup,
@@ -387,13 +388,9 @@ def _filed_text(context: CustomContext, filed: forms.Filed) -> str:
     tr = context.tr
     house = (localized(tr, filed.house.name_fa, filed.house.name_en) if filed.house
              else tr._("The house"))
-    text = tr._("✅ Your request was sent. Your tracking code:\n{code}\n{house} will answer "
-                "by {due}. You will hear from us at every change. To see it later: «📋 My "
-                "requests» or /status {code}").format(
-        code=filed.ticket.code, house=house,
-        due=due_moment(tr, filed.ticket, context.deps.settings.timezone))
-    note = holiday_note(tr, filed.ticket, context.deps.calendar)
-    return text + "\n" + note if note else text
+    return receipt_text(tr, filed.ticket.code, house,
+                        due_moment(tr, filed.ticket, context.deps.settings.timezone),
+                        holiday_note(tr, filed.ticket, context.deps.calendar))
 
 
 @rf.step
@@ -411,9 +408,14 @@ async def on_confirm(update: Update, context: CustomContext, form: ResidentForm)
         await query.answer()
         await reply(update, context, refused_text(tr, exc), main_menu(tr))
         return rf.END
+    # The code first: the receipt is also queued in the outbox with the ticket, and this
+    # reply marks it delivered; the button clean-up may fail without losing anything.
+    chat_id = rf.ids(update)[1]
+    sent = await context.bot.send_message(
+        chat_id, _filed_text(context, filed), reply_markup=main_menu(tr))
+    await forms.receipt_shown(context.deps, filed.ticket.id, sent.message_id)
     await query.answer()
     await query.edit_message_reply_markup(None)
-    await reply(update, context, _filed_text(context, filed), main_menu(tr))
     return rf.END
 
 

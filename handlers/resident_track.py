@@ -18,6 +18,7 @@ from telegram.ext import (
 
 from bot.context import CustomContext
 from bot.domain.forms import ResidentForm
+from bot.domain.limits import quote
 from bot.domain.models import Ticket
 from bot.domain.resident import Detail
 from bot.domain.text import is_valid_tracking_code, normalize, normalize_tracking_code
@@ -141,7 +142,8 @@ async def _show_detail(update: Update, context: CustomContext, code: str,
     if found is None:
         await message.reply_text(tr._("I found no request of yours with the code {code}. "
                                       "Check the code, or press «📋 My requests».").format(
-                                          code=code or "-"), reply_markup=main_menu(tr))
+                                          code=quote(code, 20) or "-"),
+                                 reply_markup=main_menu(tr))
         return
     text, view = ticket_view(tr, found, context.deps.settings.timezone,
                              context.deps.calendar)

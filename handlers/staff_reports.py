@@ -7,6 +7,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import CustomContext
+from bot.domain.limits import quote
 from bot.i18n import Translator
 from bot.services import staff as svc
 from bot.services.roles import Scope
@@ -81,7 +82,7 @@ async def cmd_search(update: Update, context: CustomContext) -> None:
     view = await svc.search_view(context.deps, scope, args[0])
     if not view.items:
         await say(update, context, tr._("Nothing found for «{query}».").format(
-            query=args[0]))
+            query=quote(args[0])))
         return
     header = tr._("Found {count}:").format(count=tr.digits(view.total))
     await say(update, context, kit.list_text(tr, header, view),

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -36,6 +38,32 @@ def migration_files() -> list[tuple[int, str, str]]:
     return found
 
 
+PRIVATE_MODE = 0o600
+
+
+def private_files(path: Path) -> None:
+    """The database holds residents' phone numbers and messages: only its owner may read it.
+    A new database is created 0600 (SQLite gives its -wal and -shm files the database's
+    mode); an existing one with wider permissions is tightened, with one log line."""
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_MODE)
+        os.close(fd)
+        os.chmod(path, PRIVATE_MODE)    # whatever the umask did
+        return
+    widened = []
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        try:
+            mode = stat.S_IMODE(candidate.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            os.chmod(candidate, PRIVATE_MODE)
+            widened.append(f"{candidate.name} {mode:o}")
+    if widened:
+        log.warning("database files were readable by others (%s); tightened to 0600",
+                    ", ".join(widened))
+
+
 class Database:
     """Owns the connection. `tx()` for changes, `read()` for queries."""
 
@@ -58,6 +86,7 @@ class Database:
                 return
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                private_files(Path(self.path))
             conn = await aiosqlite.connect(self.path, isolation_level=None)
             conn.row_factory = aiosqlite.Row
             await conn.execute("PRAGMA journal_mode=WAL")

@@ -40,3 +40,25 @@ async def bindings(conn: aiosqlite.Connection, chat_id: int) -> list[Binding]:
     rows = await fetch_all(conn, "SELECT * FROM group_bindings WHERE chat_id = ? ORDER BY "
                                  "house_id, scope_kind, scope_id", (chat_id,))
     return to_models(Binding, rows)
+
+
+async def end_orphaned(conn: aiosqlite.Connection) -> list[Binding]:
+    """Delete bindings whose binder no longer holds a staff or supervisor role for that
+    house and area (revoked since): a group keeps its announcements only while someone
+    entitled to them bound it. Returns the bindings ended."""
+    rows = await fetch_all(conn, """SELECT b.* FROM group_bindings b WHERE NOT EXISTS (
+        SELECT 1 FROM roles r WHERE r.person_id = b.bound_by AND r.revoked_at IS NULL
+        AND r.role IN ('staff', 'supervisor') AND r.house_id = b.house_id
+        AND r.scope_kind = b.scope_kind AND r.scope_id IS b.scope_id)""")
+    ended = to_models(Binding, rows)
+    for b in ended:
+        await conn.execute("""DELETE FROM group_bindings WHERE chat_id = ? AND house_id = ?
+            AND scope_kind = ? AND scope_id IS ?""",
+                           (b.chat_id, b.house_id, b.scope_kind, b.scope_id))
+    return ended
+
+
+async def all_bindings(conn: aiosqlite.Connection) -> list[Binding]:
+    rows = await fetch_all(conn, "SELECT * FROM group_bindings ORDER BY chat_id, house_id, "
+                                 "scope_kind, scope_id")
+    return to_models(Binding, rows)

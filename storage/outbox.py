@@ -48,10 +48,23 @@ async def due(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[Out
     return to_models(OutboxMessage, rows)
 
 
-async def mark_sending(conn: aiosqlite.Connection, message_id: int) -> None:
-    """Set before the send: after a crash, 'sending' rows are the only ones maybe sent."""
-    await conn.execute("UPDATE outbox SET status='sending', attempts=attempts+1 WHERE id=?",
-                       (message_id,))
+async def mark_sending(conn: aiosqlite.Connection, message_id: int) -> bool:
+    """Set before the send: after a crash, 'sending' rows are the only ones maybe sent.
+    False when the row is finished meanwhile (e.g. a receipt the handler delivered)."""
+    cur = await conn.execute("""UPDATE outbox SET status='sending', attempts=attempts+1
+                                WHERE id=? AND status IN ('pending', 'sending')""",
+                             (message_id,))
+    return cur.rowcount == 1
+
+
+async def mark_sent_by_key(conn: aiosqlite.Connection, idem_key: str,
+                           telegram_message_id: int | None, now: datetime) -> bool:
+    """Delivered by another path (a handler's direct reply); only a row not yet taken by
+    the worker. False when the worker has it (then it may arrive twice, at most)."""
+    cur = await conn.execute("""UPDATE outbox SET status='sent', sent_at=?, sent_message_id=?
+                                WHERE idem_key=? AND status='pending'""",
+                             (iso(now), telegram_message_id, idem_key))
+    return cur.rowcount == 1
 
 
 async def mark_sent(conn: aiosqlite.Connection, message_id: int, telegram_message_id: int | None,
@@ -92,6 +105,15 @@ async def unfinished_after(conn: aiosqlite.Connection, after_id: int, limit: int
         WHERE id > ? AND status IN ('pending', 'sending') ORDER BY id LIMIT ?""",
         (after_id, limit))
     return to_models(OutboxMessage, rows)
+
+
+async def release_held(conn: aiosqlite.Connection, kind: str, now: datetime) -> int:
+    """Make held rows of `kind` due now (receipts held for a handler of a previous run,
+    which can no longer deliver them)."""
+    cur = await conn.execute("""UPDATE outbox SET not_before = ? WHERE kind = ?
+                                AND status = 'pending' AND not_before > ?""",
+                             (iso(now), kind, iso(now)))
+    return max(cur.rowcount, 0)
 
 
 async def note_error(conn: aiosqlite.Connection, message_id: int, error: str) -> None:

@@ -192,7 +192,8 @@ async def start_harness(tmp_path: Path, **overrides: Any) -> Harness:
     overrides.setdefault("quiet_hours", "off")
     clock = overrides.pop("clock", None) or FakeClock()
     emu = Emulator(token=TOKEN, clock=lambda: clock.now().timestamp(),
-                   enforce_limits=overrides.pop("enforce_limits", False))
+                   enforce_limits=overrides.pop("enforce_limits", False),
+                   profile=overrides.pop("emulator_profile", "telegram"))
     await emu.start(host="127.0.0.1", port=0)
     settings = Settings(_env_file=None, bot_token=TOKEN,  # type: ignore[call-arg]
                         bot_api_base_url=emu.base_url, bot_api_base_file_url=emu.base_file_url,

@@ -181,6 +181,7 @@ async def test_mayor_sets_and_clears_urgency(tmp_path: Path, stop: list[Harness]
     await people(h)
     await onboarded(h)
     code = await file_via_bot(h, RESIDENT)
+    await h.settle()        # the mayor's announcement first, so [-1] below is the reply
     assert (await ticket(h, code)).due_at == tehran(2026, 11, 28, 10)
     usage = (await h.send(MAYOR, f"/urgent {code}"))[-1]["text"]
     assert "/urgent" in usage

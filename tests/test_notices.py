@@ -44,6 +44,7 @@ ARGS: dict[NoticeKind, dict[str, Any]] = {
     NoticeKind.DIGEST: {"at": when(NOW), "open": 3, "due_soon": 1, "overdue": 1,
                         "oldest_overdue": ["ABC123"], "soonest_due": ["DEF456"],
                         "oldest_open": ["ABC123", "DEF456"]},
+    NoticeKind.RECEIPT: {"code": "ABC123", "due": when(NOW)},
     NoticeKind.CLAIMED: {"code": "ABC123", "name": "Ali Rezaei"},
     NoticeKind.URGENCY: {"code": "ABC123", "due": PLACE["due"], "urgent": True,
                          "rate": False},

@@ -107,3 +107,18 @@ async def test_housekeeping_forgets_only_old_update_ids(tmp_path: Path) -> None:
         assert await updates.claim(conn, 1, clock.now())        # forgotten: new again
         assert not await updates.claim(conn, 2, clock.now())    # still remembered
     await db.close()
+
+
+async def test_in_person_template_names_the_house_office(tmp_path: Path) -> None:
+    """«دفتر خانه» read as a notary's office (دفترخانه); migration 0007 rewords the seed."""
+    db = Database(tmp_path / "t.sqlite3")
+    await db.open()
+    try:
+        async with db.read() as conn:
+            async with conn.execute("SELECT body FROM canned_replies WHERE title = ?",
+                                    ("مراجعه حضوری",)) as cur:
+                row = await cur.fetchone()
+    finally:
+        await db.close()
+    assert row is not None
+    assert "دفتر خانهٔ رسیدگی‌کننده" in row[0] and "دفتر خانه در" not in row[0]

@@ -42,6 +42,7 @@ class NoticeKind(StrEnum):
     SLA_ESCALATION = "sla_escalation"      # mayor, supervisor, admin chat: deadline missed
     SLA_RESIDENT_LATE = "sla_resident_late"  # resident: we missed the deadline, honestly
     DIGEST = "digest"                      # daily summary per mayor, staff member, group
+    RECEIPT = "receipt"                    # resident: the tracking code of a filed request
     CLAIMED = "claimed"                    # filer: the resident of a visit request claimed it
     URGENCY = "urgency"                    # resident: the mayor set or cleared urgency
 

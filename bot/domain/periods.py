@@ -111,7 +111,8 @@ def _gregorian_month(year: int, month: int) -> tuple[date, date]:
 def _span(token: str, text: str) -> tuple[date, date]:
     """One numeric token: a day or a month, in either calendar."""
     parts = _SPLIT.split(token)
-    if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+    # A date has no part longer than 4 digits (a longer one overflows the date types).
+    if not 2 <= len(parts) <= 3 or not all(p.isdigit() and len(p) <= 4 for p in parts):
         raise PeriodError(PeriodProblem.UNREADABLE, text)
     numbers = [int(p) for p in parts]
     year = numbers[0]
@@ -129,7 +130,7 @@ def _span(token: str, text: str) -> tuple[date, date]:
         else:
             one = date(year, month, day)
         return one, one
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise PeriodError(PeriodProblem.BAD_DATE, text) from exc
 
 

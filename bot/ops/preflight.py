@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot.config import Settings
+from storage.db import private_files
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +46,14 @@ def database_problem(path: Path, variable: str = "DATABASE_PATH") -> str | None:
     except OSError as exc:
         return f"{variable}: cannot create the folder {path.parent} ({exc.strerror})"
     try:
+        private_files(path)
         conn = sqlite3.connect(path, timeout=5)
         try:
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         finally:
             conn.close()
+    except OSError as exc:
+        return f"{variable}: cannot create {path} ({exc.strerror})"
     except sqlite3.Error as exc:
         return f"{variable}: cannot open {path} as an SQLite database ({exc})"
     if version > (known := known_schema_version()):

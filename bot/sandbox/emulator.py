@@ -512,6 +512,28 @@ _DEFAULT_FAULT_TEXT = {
 Handler = Callable[[Params], Awaitable[Any]]
 
 
+@dataclass(frozen=True)
+class Profile:
+    """A Bot-API-compatible server that lacks some of Telegram's methods and parameters."""
+
+    missing_methods: frozenset[str] = frozenset()
+    refused_parameters: frozenset[str] = frozenset()
+
+
+PROFILES = {
+    "telegram": Profile(),
+    # Bale (tapi.bale.ai): command menus and descriptions are set in Bale's own BotFather;
+    # newer parameters are refused (the ones below stand for any of them).
+    "bale": Profile(
+        missing_methods=frozenset({"setmycommands", "deletemycommands", "getmycommands",
+                                   "setmydescription", "setmyshortdescription",
+                                   "setchatmenubutton", "getchatmenubutton"}),
+        refused_parameters=frozenset({"secret_token", "disable_notification",
+                                      "link_preview_options", "message_effect_id",
+                                      "reply_parameters", "protect_content"})),
+}
+
+
 class Emulator:
     """The Bot API server plus the control API used to play users and inject faults."""
 
@@ -522,7 +544,11 @@ class Emulator:
         clock: Callable[[], float] = time.time,
         enforce_limits: bool = False,
         bot_name: str = "Mahalleyar",
+        profile: str = "telegram",
     ) -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"unknown profile {profile!r}; one of {sorted(PROFILES)}")
+        self.profile = PROFILES[profile]
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
         self.bot_username = bot_username
@@ -549,6 +575,7 @@ class Emulator:
         self._next_file = 1
         self._faults: dict[str, list[_Fault]] = {}
         self._delays: dict[str, float] = {}
+        self._late_answers: dict[str, float] = {}
         self._global_sends: deque[float] = deque()
         self._subscribers: list[asyncio.Queue[JsonDict]] = []
         self._updates_pulse = _Pulse()
@@ -637,13 +664,18 @@ class Emulator:
         except ValueError:
             return _json_error(_bad("can't parse request body"))
         self.requests.append((name, params.for_log()))
-        if handler is None:
+        if handler is None or name.lower() in self.profile.missing_methods:
             return _json_error(ApiError(404, "Not Found"))
+        refused = sorted(set(params.values) & self.profile.refused_parameters)
+        if refused:
+            return _json_error(_bad(f"unknown parameter {refused[0]}"))
         try:
             if (delay := self._delays.get(name.lower(), 0.0)) > 0:
                 await asyncio.sleep(delay)
             self._gate(name.lower(), params)
             result = await handler(params)
+            if (late := self._late_answers.get(name.lower(), 0.0)) > 0:
+                await asyncio.sleep(late)       # done, but the answer is slow
         except ApiError as exc:
             return _json_error(exc)
         if name.lower() in _SEND_METHODS:
@@ -806,7 +838,7 @@ class Emulator:
         else:
             entities = []
         text, entities = _trim(text, entities)
-        if len(text) > limit:
+        if _utf16_len(text) > limit:      # Telegram counts UTF-16 code units
             raise _bad(too_long)
         return text, entities
 
@@ -1600,9 +1632,34 @@ class Emulator:
     def clear_faults(self) -> None:
         self._faults.clear()
         self._delays.clear()
+        self._late_answers.clear()
 
-    def set_delay(self, method: str, seconds: float) -> None:
-        self._delays[method.lower()] = seconds
+    def set_delay(self, method: str, seconds: float, *, after: bool = False) -> None:
+        """Slow answers: wait before the method runs, or (`after=True`) run it at once and
+        answer late, as a slow network does: the message is delivered even if the client
+        gives up waiting, so a client that retries too early sends it twice."""
+        (self._late_answers if after else self._delays)[method.lower()] = seconds
+
+    def edit_text(self, user_id: int, message_id: int, text: str,
+                  chat_id: int | None = None) -> Sent:
+        """The user edits one of their messages: an `edited_message` update."""
+        chat = self._chats.get(user_id if chat_id is None else chat_id)
+        if chat is None:
+            raise ValueError(f"unknown chat {chat_id}")
+        msg = self._message(chat, message_id)
+        if msg is None or msg["from_bot"]:
+            raise ValueError(f"no user message {message_id} in chat {chat.info['id']}")
+        msg["text"] = text
+        msg["edit_date"] = int(self.clock())
+        if entities := command_entities(text):
+            msg["entities"] = entities
+        else:
+            msg.pop("entities", None)
+        return Sent(self._enqueue("edited_message", _api(msg)), _api(msg), None)
+
+    def push_update(self, kind: str, payload: JsonDict) -> int:
+        """Any update as given (forged ones, channel posts, messages without `from`)."""
+        return self._enqueue(kind, payload)
 
     def block(self, user_id: int) -> None:
         self._blocked.add(user_id)

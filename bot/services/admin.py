@@ -53,11 +53,41 @@ async def role_lines(deps: Deps, tr: Translator) -> list[RoleLine]:
 
 
 async def revoke(deps: Deps, role_id: int) -> Role | None:
+    """Take a role away; groups that person bound for it stop receiving its tickets (in the
+    same transaction)."""
     async with deps.db.tx() as conn:
         role = await invites.role(conn, role_id)
         if role is None or not await invites.revoke(conn, role_id, deps.clock.now()):
             return None
+        for ended in await group_bindings.end_orphaned(conn):
+            log.info("group %s unbound from house %s: its binder lost the role",
+                     ended.chat_id, ended.house_id)
         return role
+
+
+async def end_orphaned_bindings(deps: Deps) -> int:
+    """At start: bindings left by roles revoked before bindings ended with them."""
+    async with deps.db.tx() as conn:
+        ended = await group_bindings.end_orphaned(conn)
+    if ended:
+        log.warning("%s group bindings ended: their binders no longer hold the role",
+                    len(ended))
+    return len(ended)
+
+
+@dataclass(frozen=True)
+class BindingLine:
+    chat_id: int
+    what: str
+    bound_by: int
+
+
+async def binding_lines(deps: Deps, tr: Translator) -> list[BindingLine]:
+    """Every bound group: which house and area, and who bound it (for /roles)."""
+    async with deps.db.read() as conn:
+        return [BindingLine(b.chat_id, await roles.describe_role(
+                    conn, tr, "staff", b.house_id, b.scope_kind, b.scope_id), b.bound_by)
+                for b in await group_bindings.all_bindings(conn)]
 
 
 async def bind_group(deps: Deps, tr: Translator, chat_id: int, person_id: int,

@@ -41,3 +41,9 @@ async def arrive(deps: Deps, update_id: int, user: tuple[int, str, str | None] |
 async def set_language(deps: Deps, person_id: int, locale: str) -> None:
     async with deps.db.tx() as conn:
         await people.set_locale(conn, person_id, locale, deps.clock.now())
+
+
+async def mark_unreachable(deps: Deps, person_id: int) -> None:
+    """Telegram answered 403 to a direct reply: the person blocked the bot (staff see it)."""
+    async with deps.db.tx() as conn:
+        await people.mark_unreachable(conn, person_id, deps.clock.now())

@@ -15,6 +15,7 @@ import aiosqlite
 
 from bot.deps import Deps
 from bot.domain import forms as steps
+from bot.domain.delivery import receipt_key
 from bot.domain.forms import FormFile, ResidentForm, from_legacy
 from bot.domain.models import Category, City, House, Neighbourhood, Person, Province, Ticket
 from bot.domain.resident import Summary
@@ -24,6 +25,7 @@ from bot.services import resident as conn_level
 from bot.services.errors import Refused
 from bot.services.tickets import AttachmentIn, Draft, file_ticket
 from storage import forms, people, places
+from storage import outbox as outbox_repo
 from storage import tickets as repo
 
 EXPIRED = N_("This menu has expired.")
@@ -331,6 +333,13 @@ async def confirm(deps: Deps, form: ResidentForm, key: str) -> Filed:
     async with deps.db.read() as conn:
         house = await places.house(conn, ticket.house_id)
     return Filed(ticket, house)
+
+
+async def receipt_shown(deps: Deps, ticket_id: int, message_id: int) -> None:
+    """The handler's own reply with the tracking code arrived: the outbox's copy is done."""
+    async with deps.db.tx() as conn:
+        await outbox_repo.mark_sent_by_key(conn, receipt_key(ticket_id), message_id,
+                                           deps.clock.now())
 
 
 async def already_filed(deps: Deps, person_id: int, key: str) -> Ticket:

@@ -1,7 +1,9 @@
 """Who may see and act on which tickets, and onboarding by one-time invites.
 
 A person's scope is a list of `Area`s (house × neighbourhoods) derived from their roles; in a
-bound group chat it is the group's binding, limited to houses the person works for. Every
+bound group chat it is the group's binding intersected with the member's own areas: acting
+in a group needs both the group's binding and the actor's own role to cover the ticket.
+A binding ends when the person who made it loses that role (`storage.group_bindings`). Every
 ticket lookup goes through the scope, so a ticket outside it looks exactly like no ticket.
 """
 
@@ -49,6 +51,15 @@ class Scope:
         return bool(self.mayor_areas)
 
 
+def overlap(a: tuple[int, ...] | None, b: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """Neighbourhoods in both (None = everywhere)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return tuple(sorted(set(a) & set(b)))
+
+
 async def _role_areas(conn: aiosqlite.Connection, roles: list[Role]) -> list[Area]:
     return [Area(r.house_id, await neighbourhood_ids(conn, r.scope_kind, r.scope_id))
             for r in roles]
@@ -65,9 +76,18 @@ async def scope_for(conn: aiosqlite.Connection, person_id: int, roles: list[Role
     role = ("supervisor" if any(r.role == "supervisor" for r in staff_roles) else
             "staff" if staff_roles else "mayor")
     if group:
-        bound = [b for b in await group_bindings.bindings(conn, chat_id) if b.house_id in houses]
-        areas = [Area(b.house_id, await neighbourhood_ids(conn, b.scope_kind, b.scope_id))
-                 for b in bound]
+        # The group's binding AND the member's own area: a member acts in a group only on
+        # tickets their own role covers (welfare staff of ISL02 cannot take an ISL01 ticket
+        # in a welfare/ISL01 group).
+        own = await _role_areas(conn, staff_roles)
+        areas = []
+        for b in await group_bindings.bindings(conn, chat_id):
+            bound = await neighbourhood_ids(conn, b.scope_kind, b.scope_id)
+            for mine in own:
+                if mine.house_id == b.house_id:
+                    common = overlap(bound, mine.neighbourhood_ids)
+                    if common is None or common:
+                        areas.append(Area(b.house_id, common))
         return Scope(person_id, role, areas, [], houses)
     mayors = [Area(None, await neighbourhood_ids(conn, r.scope_kind, r.scope_id))
               for r in roles if r.role == "mayor"]

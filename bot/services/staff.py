@@ -14,6 +14,7 @@ import aiosqlite
 
 from bot.deps import Deps
 from bot.domain import sla
+from bot.domain.limits import parse_int
 from bot.domain.models import (
     Attachment,
     Category,
@@ -313,11 +314,11 @@ async def use_template(deps: Deps, scope: Scope, ref: Ref, template_id: int) -> 
 async def expand_template(deps: Deps, scope: Scope, text: str) -> str:
     """`#3 more words` → body of template 3 followed by the words (insert into a reply)."""
     head, _, rest = text.strip().partition(" ")
-    number = to_ascii_digits(head[1:]) if head.startswith("#") else ""
-    if not number.isdigit():
+    number = parse_int(head) if head.startswith("#") else None
+    if number is None:
         return text
     async with deps.db.read() as conn:
-        template = await q.canned_reply(conn, int(number))
+        template = await q.canned_reply(conn, number)
     if template is None or (template.house_id is not None and not scope.admin
                             and template.house_id not in scope.house_ids):
         raise Refused(N_("That template does not exist."))

@@ -15,6 +15,7 @@ from typing import Any
 import aiosqlite
 
 from bot.deps import Deps
+from bot.domain.delivery import RECEIPT, RECEIPT_GRACE, receipt_key
 from bot.domain.models import Ticket
 from bot.domain.notices import Notice, NoticeKind, when
 from bot.domain.text import generate_tracking_code
@@ -106,6 +107,15 @@ async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
                                       now=now)
         await repo.remember_filed(conn, idem_key, ticket.id)
         await announce(conn, deps, ticket, reason="new")
+        # The tracking code, in case the handler's own reply never gets out (a crash, an
+        # outage): it marks this row sent when its reply succeeds (`receipt_shown`).
+        receipt: dict[str, Any] = {"code": ticket.code, "due": when(ticket.due_at),
+                                   "house_id": ticket.house_id}
+        if holidays := windows.holidays_on_the_way(deps, ticket):
+            receipt["holidays"] = [[h.name_fa, h.name_en] for h in holidays]
+        await deps.outbox.notify(conn, Notice(
+            NoticeKind.RECEIPT, ticket.resident_id, receipt_key(ticket.id), RECEIPT,
+            ticket.id, receipt, not_before=now + RECEIPT_GRACE))
         if after is not None:
             await after(conn, ticket)
     return ticket, True

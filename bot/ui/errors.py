@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain.limits import quote
 from bot.domain.tickets import Status
 from bot.i18n import Translator
 from bot.services.errors import NotFound, Refused
@@ -10,7 +11,7 @@ from bot.ui.labels import status_label
 
 def not_found_text(tr: Translator, code: str = "") -> str:
     if code:
-        return tr._("No request with code {code} was found.").format(code=code)
+        return tr._("No request with code {code} was found.").format(code=quote(code, 20))
     return tr._("This request was not found.")
 
 

@@ -24,6 +24,7 @@ from bot.services.notify import Name, Ref, ReferenceNames, send_context
 from bot.ui.buttons import NoticeAction, NoticeButton, Rate, RateAction, RateButton
 from bot.ui.jalali import TEHRAN, format_date, format_datetime, format_due, format_duration
 from bot.ui.labels import CLOSE_REASON, kind_label, localized, status_label
+from bot.ui.menus import main_menu
 from storage.db import Database
 
 Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup
@@ -347,6 +348,22 @@ def _resident_late(v: View) -> Rendered:
     return Rendered(text.format(code=v["code"], hours=tr.digits(v["hours"])))
 
 
+def receipt_text(tr: Translator, code: str, house: str, due: str, note: str | None) -> str:
+    """The receipt after «✅ Send» (the handler's direct reply and the outbox's copy): the
+    tracking code stands on a line of its own; `due` is the formatted deadline, `note` the
+    holidays that moved it."""
+    text = tr._("✅ Your request was sent. Your tracking code:\n{code}\n{house} will answer "
+                "by {due}. You will hear from us at every change. To see it later: «📋 My "
+                "requests» or /status {code}").format(code=code, house=house, due=due)
+    return text + "\n" + note if note else text
+
+
+def _receipt(v: View) -> Rendered:
+    house = v.name("house_id") if v.get("house_id") is not None else v.tr._("The house")
+    return Rendered(receipt_text(v.tr, v["code"], house, v.due(), v.holiday_note()),
+                    main_menu(v.tr))
+
+
 def _claimed(v: View) -> Rendered:
     return Rendered(v.tr._("🔗 {name} now follows request {code} in Telegram; its messages "
                            "go to them from now on.").format(name=v["name"], code=v["code"]))
@@ -369,6 +386,7 @@ RENDERERS: dict[NoticeKind, Callable[[View], Rendered]] = {
     NoticeKind.SLA_ESCALATION: _sla_escalation,
     NoticeKind.SLA_RESIDENT_LATE: _resident_late,
     NoticeKind.DIGEST: _digest,
+    NoticeKind.RECEIPT: _receipt,
     NoticeKind.CLAIMED: _claimed,
     NoticeKind.URGENCY: _urgency,
 }

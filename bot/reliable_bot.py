@@ -1,0 +1,82 @@
+"""The Bot every call goes through (handlers' direct replies, the outbox worker, jobs):
+the sender-side rules of `bot.telegram_errors`, applied once for every Bot API call.
+
+- texts and captions are cut to Telegram's limits, counted in UTF-16 code units (4096 for a
+  text, 1024 for a caption); the outbox splits long texts into parts before they get here;
+- "message is not modified" (a double tap, the same page twice) is a success;
+- an optional call the server does not know is switched off (one log line) and answered
+  as done; an optional parameter it does not accept is dropped and the call sent again;
+- send timeouts are longer than a slow server's answer time (`SEND_TIMEOUTS`), so a slow
+  answer is not retried while the first request is still in flight.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from telegram.ext import ExtBot
+
+from bot.domain.limits import CAPTION_LIMIT, TEXT_LIMIT, trim, utf16_len
+from bot.telegram_errors import OPTIONAL_PARAMETERS, OptionalCalls, Verdict, classify
+
+# Seconds. Telegram answers within a few seconds even when slow; a read timeout shorter
+# than that makes a client retry a message that is still being delivered (a duplicate).
+SEND_TIMEOUTS = {"connect_timeout": 10.0, "read_timeout": 30.0, "write_timeout": 30.0,
+                 "pool_timeout": 10.0}   # keyword arguments of `metrics.counting_request`
+
+_TAG = re.compile(r"<[^>]+>")
+POPUP_LIMIT = 200          # answerCallbackQuery's text
+
+
+def fit_lengths(data: dict[str, Any], endpoint: str = "sendMessage") -> None:
+    """Cut `text` / `caption` parameters to Telegram's limits, in place. An HTML text that is
+    too long is sent as plain text (cutting HTML could leave a tag open)."""
+    text_limit = POPUP_LIMIT if endpoint.lower() == "answercallbackquery" else TEXT_LIMIT
+    for key, limit in (("text", text_limit), ("caption", CAPTION_LIMIT)):
+        value = data.get(key)
+        if not isinstance(value, str) or utf16_len(value) <= limit:
+            continue
+        if data.get("parse_mode"):
+            value = html.unescape(_TAG.sub("", value))
+            data.pop("parse_mode", None)
+        data[key] = trim(value, limit)
+
+
+class ReliableBot(ExtBot[Any]):
+    """`ExtBot` with the sender-side rules above."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._optional_calls = OptionalCalls()
+
+    @property
+    def optional_calls(self) -> OptionalCalls:
+        return self._optional_calls
+
+    async def _do_post(self, endpoint: str, data: dict[str, Any], **kwargs: Any
+                       ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        calls = self._optional_calls
+        if not calls.enabled(endpoint):
+            return True
+        for name in calls.dropped(endpoint):
+            data.pop(name, None)
+        fit_lengths(data, endpoint)
+        while True:
+            try:
+                return await super()._do_post(endpoint, data, **kwargs)
+            except Exception as exc:
+                found = classify(exc, optional_parameters=OPTIONAL_PARAMETERS)
+                if found.verdict is Verdict.DONE:
+                    return True
+                if found.verdict is Verdict.UNKNOWN_METHOD and calls.is_optional(endpoint):
+                    calls.switch_off(endpoint, found.reason)
+                    return True
+                if (found.verdict is Verdict.UNKNOWN_PARAMETER and found.parameter
+                        and found.parameter in data):
+                    calls.drop_parameter(endpoint, found.parameter)
+                    data.pop(found.parameter, None)
+                    continue
+                raise
+
