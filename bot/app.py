@@ -15,7 +15,6 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseHandler,
@@ -30,12 +29,14 @@ from bot.deps import Deps
 from bot.i18n import translator
 from bot.outbox import Outbox
 from bot.reliable_bot import SEND_TIMEOUTS, ReliableBot
+from bot.sender import Budgets, PrioritySender
 from bot.services import admin as admin_svc
 from bot.services.reference import load_reference
 from bot.sla import register_jobs
 from bot.ui.bidi import BidiBot
 from bot.ui.commands import COMMANDS
 from bot.ui.notices import NoticeRenderer
+from bot.update_order import PerChatProcessor
 from handlers import (
     admin,
     common,
@@ -58,6 +59,11 @@ from storage.persistence import SQLitePersistence
 log = logging.getLogger(__name__)
 
 SANDBOX_TOKEN = "123456:SANDBOX-TOKEN"
+CONCURRENT_UPDATES = 32
+"""Updates of different people handled at once (each chat and person one at a time,
+`bot.update_order`); 1 = one update at a time (measured in bench/bench_updates.py)."""
+SENDING_BUDGETS = True
+"""False only in bench/bench_updates.py (its unthrottled runs): the sender keeps no budgets."""
 
 Handlers = list[BaseHandler[Update, CustomContext, None]]
 
@@ -80,8 +86,10 @@ def feature_handlers(settings: Settings) -> Handlers:
 
 def build_application(settings: Settings, *, clock: Clock | None = None,
                       application_class: type[Application[Any, Any, Any, Any, Any, Any]]
-                      = Application, token: str | None = None
+                      = Application, token: str | None = None,
+                      budgets: Budgets | None = None
                       ) -> Application[Any, Any, Any, Any, Any, Any]:
+    """`budgets`: Telegram's sending budgets by default (tests pass unlimited ones)."""
     db = Database(settings.database_path)
     clock = clock or SystemClock()
     notices = NoticeRenderer(default_locale=settings.default_locale,
@@ -91,12 +99,16 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
                               timezone=settings.timezone, admin_chat_id=settings.admin_chat_id))
     bot_token = token or (settings.bot_token.get_secret_value() if settings.bot_token
                           else SANDBOX_TOKEN)
+    # AppBot (ReliableBot over BidiBot): limits, the classifier's sender-side rules, bidi
+    # marks. Every call passes the one sender (budgets, priorities, retries of direct
+    # replies); send timeouts are long so a slow answer is waited for, never sent twice.
     bot = AppBot(
         bot_token, base_url=settings.bot_api_base_url, base_file_url=settings.file_base_url,
         request=metrics.counting_request(256, **SEND_TIMEOUTS),
         get_updates_request=metrics.counting_request(1),
-        rate_limiter=AIORateLimiter(max_retries=2))
-    app = (
+        rate_limiter=PrioritySender(budgets or (Budgets() if SENDING_BUDGETS
+                                                else Budgets.unlimited())))
+    builder = (
         ApplicationBuilder()
         .application_class(application_class)
         .bot(bot)
@@ -104,8 +116,13 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
         .persistence(SQLitePersistence(db, update_interval=1.0))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        .build()
     )
+    if CONCURRENT_UPDATES > 1:
+        worker = deps.outbox
+        assert isinstance(worker, Outbox)
+        builder = builder.concurrent_updates(PerChatProcessor(
+            CONCURRENT_UPDATES, busy=worker.busy_chats, on_done=worker.chats_done))
+    app = builder.build()
     app.bot_data["deps"] = deps
     app.add_handlers(common.HANDLERS, group=common.GROUP)
     app.add_handlers(guards.HANDLERS, group=guards.GROUP)

@@ -64,6 +64,7 @@ from bot.domain.notices import (
 )
 from bot.domain.workcal import QuietHours
 from bot.outbox_queue import MARKUP, MARKUP_KIND, PHOTO, TEXT, OutboxQueue
+from bot.sender import outbox_priority, priority_args
 from bot.telegram_errors import Classified, Verdict, classify
 from bot.ui.notices import NoticeRenderer, is_notice
 from storage import outbox as repo
@@ -179,8 +180,16 @@ class Outbox(OutboxQueue):
         self.notices = notices or NoticeRenderer()
         self._task: asyncio.Task[None] | None = None
         self._lane_tasks: dict[int, asyncio.Task[None]] = {}   # chat_id -> running lane
+        # Chats whose update is being handled now (bot/update_order.py): their replies go
+        # first, a notification to them waits until that interaction's replies are out.
+        self.busy_chats: set[int] = set()
         self._queues: dict[int, deque[OutboxMessage]] = {}
         self._max_loaded = 0
+
+    def chats_done(self, chats: list[int]) -> None:
+        """These chats' update is handled: send what waits for them (if anything does)."""
+        if any(chat in self._queues for chat in chats):
+            self._wake.set()
 
     @staticmethod
     def notices_locale(notices: NoticeRenderer | None) -> str:
@@ -248,7 +257,7 @@ class Outbox(OutboxQueue):
         candidates: list[tuple[int, float, int, int, int]] = []
         wait = 1.0
         for chat_id, queue in self._queues.items():
-            if not queue or chat_id in self._lane_tasks:
+            if not queue or chat_id in self._lane_tasks or chat_id in self.busy_chats:
                 continue
             index = _next_due(queue, now)
             if index is None:
@@ -401,8 +410,11 @@ class Outbox(OutboxQueue):
     async def _send(self, bot: Bot, message: OutboxMessage, text: str,
                     markup: ReplyMarkup | None, parts_sent: int, *, silent: bool = False
                     ) -> int:
+        # its place among everything the bot sends (bot/sender.py): residents, staff, reports
+        prio = priority_args(bot, outbox_priority(message.payload, message.kind))
         if message.payload.get(PHOTO):
-            return await self._send_photo(bot, message, str(message.payload[PHOTO]), text)
+            return await self._send_photo(bot, message, str(message.payload[PHOTO]), text,
+                                          prio)
         source = copy_source(message.payload)
         if source is not None:   # a copy (never a forward) with the text as its caption
             await self.limiter.acquire(message.chat_id)
@@ -410,12 +422,12 @@ class Outbox(OutboxQueue):
                 copied = await bot.copy_message(message.chat_id, from_chat_id=source[0],
                                                 message_id=source[1], caption=text,
                                                 reply_markup=markup,
-                                                disable_notification=silent)
+                                                disable_notification=silent, **prio)
                 return copied.message_id
             except BadRequest as exc:   # e.g. the original was deleted: the words still go
                 log.warning("outbox row %s not copied (%s); sent as text", message.id, exc)
                 sent = await bot.send_message(message.chat_id, text, reply_markup=markup,
-                                              disable_notification=silent)
+                                              disable_notification=silent, **prio)
                 return sent.message_id
             finally:
                 self.limiter.done(message.chat_id)
@@ -425,9 +437,9 @@ class Outbox(OutboxQueue):
             last = index == len(parts) - 1
             await self.limiter.acquire(message.chat_id)
             try:
-                sent = await bot.send_message(message.chat_id, parts[index],
-                                              reply_markup=markup if last else None,
-                                              disable_notification=True if silent else None)
+                sent = await bot.send_message(
+                    message.chat_id, parts[index], reply_markup=markup if last else None,
+                    disable_notification=True if silent else None, **prio)
             except Exception as exc:
                 if index > parts_sent:
                     raise _PartSent(index, exc) from exc
@@ -441,14 +453,14 @@ class Outbox(OutboxQueue):
         return sent_id
 
 
-    async def _send_photo(self, bot: Bot, message: OutboxMessage, path: str, caption: str
-                          ) -> int:
+    async def _send_photo(self, bot: Bot, message: OutboxMessage, path: str, caption: str,
+                          prio: dict[str, Any]) -> int:
         """A picture row (e.g. the weekly chart); a missing file fails the row for good."""
         data = await asyncio.to_thread(Path(path).read_bytes)
         await self.limiter.acquire(message.chat_id)
         try:
             sent = await bot.send_photo(message.chat_id, photo=data, caption=caption or None,
-                                        filename=Path(path).name)
+                                        filename=Path(path).name, **prio)
         finally:
             self.limiter.done(message.chat_id)
         return sent.message_id

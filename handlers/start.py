@@ -12,7 +12,7 @@ from bot.services import people as people_svc
 from bot.ui import resident as resident_ui
 from bot.ui.buttons import SetLanguage
 from bot.ui.menus import MenuItem, all_labels, main_menu
-from bot.ui.resident import consent_markup, language_keyboard
+from bot.ui.resident import language_keyboard
 from handlers.command_menus import sync_commands
 
 
@@ -35,12 +35,11 @@ def consent_text(context: CustomContext) -> str:
 
 
 async def start(update: Update, context: CustomContext) -> None:
-    """Welcome; people who have not agreed yet also get the consent question."""
+    """Welcome with the main menu: one message. People who have not agreed yet get the
+    consent question when they press «📝 New request» (before anything is filed)."""
     message = update.effective_message
     assert message is not None
     await message.reply_text(welcome_text(context), reply_markup=main_menu(context.tr))
-    if context.person is not None and context.person.consent_at is None:
-        await message.reply_text(consent_text(context), reply_markup=consent_markup(context.tr))
 
 
 def help_text(context: CustomContext) -> str:
@@ -110,13 +109,14 @@ async def set_language(update: Update, context: CustomContext) -> None:
         return
     deps = context.deps
     await people_svc.set_language(deps, query.from_user.id, locale)
+    same_menu = context.tr.locale == locale    # the keyboard they have is already right
     context.tr = translator(locale)
     if context.roles:   # their role menu follows the language too
         await sync_commands(context.bot, deps, query.from_user.id, locale)
     await query.answer()
     await query.edit_message_text(context.tr._("Language set to English.")
                                   if locale == "en" else context.tr._("Language set to Persian."))
-    if query.message is not None:
+    if query.message is not None and not same_menu:
         await context.bot.send_message(query.message.chat.id, context.tr._("Main menu:"),
                                        reply_markup=main_menu(context.tr))
 

@@ -46,16 +46,17 @@ def _bind(params: Params) -> tuple[Any, ...] | dict[str, Any]:
     return dict(params) if isinstance(params, Mapping) else tuple(params)
 
 
+# One trip to the database thread per query (execute + fetch + close there), not three.
+
 async def fetch_one(conn: aiosqlite.Connection, sql: str, params: Params = ()
                     ) -> aiosqlite.Row | None:
-    async with conn.execute(sql, _bind(params)) as cur:
-        return await cur.fetchone()
+    rows = list(await conn.execute_fetchall(sql, _bind(params)))
+    return rows[0] if rows else None
 
 
 async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Params = ()
                     ) -> list[aiosqlite.Row]:
-    async with conn.execute(sql, _bind(params)) as cur:
-        return list(await cur.fetchall())
+    return list(await conn.execute_fetchall(sql, _bind(params)))
 
 
 async def fetch_value(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> Any:

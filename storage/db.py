@@ -153,6 +153,13 @@ class Database:
             else:
                 await conn.execute("COMMIT")
 
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Statements that each commit on their own (no BEGIN/COMMIT round trips): for a
+        write that is one statement, or several that need not be atomic together."""
+        async with self._lock:
+            yield self.conn
+
     @staticmethod
     async def _rollback_if_open(conn: aiosqlite.Connection) -> None:
         if conn.in_transaction:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
 import aiosqlite
 
 from bot.domain.models import Person, Role
-from storage.base import fetch_all, fetch_one, iso, to_model, to_models
+from storage.base import fetch_all, fetch_one, iso, row_dict, to_model, to_models
 
 
 async def upsert(conn: aiosqlite.Connection, person_id: int, first_name: str,
@@ -27,6 +28,35 @@ async def upsert(conn: aiosqlite.Connection, person_id: int, first_name: str,
     person = await get(conn, person_id)
     assert person is not None
     return person
+
+
+_ROLE_JSON = ", ".join(f"'{c}', r.{c}" for c in (
+    "id", "person_id", "role", "house_id", "scope_kind", "scope_id", "created_at",
+    "created_by", "revoked_at"))
+
+
+async def arrive(conn: aiosqlite.Connection, person_id: int, first_name: str,
+                 username: str | None, now: datetime) -> tuple[Person, list[Role]]:
+    """`upsert` and `active_roles` in one statement (every update runs it): the row comes
+    back from RETURNING with the person's active roles read in the same statement, so a
+    role granted or revoked a moment ago counts at once. The row is only changed (and
+    `updated_at` only moves) when the name or the unreachable mark changed."""
+    rows = await conn.execute_fetchall(f"""
+        INSERT INTO people(id, first_name, username, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET first_name=excluded.first_name,
+            username=excluded.username, unreachable_at=NULL,
+            updated_at=CASE WHEN people.first_name IS NOT excluded.first_name
+                              OR people.username IS NOT excluded.username
+                              OR people.unreachable_at IS NOT NULL
+                            THEN excluded.updated_at ELSE people.updated_at END
+        RETURNING *, (SELECT json_group_array(json_object({_ROLE_JSON})) FROM (
+            SELECT * FROM roles r WHERE r.person_id = people.id AND r.revoked_at IS NULL
+            ORDER BY r.id) r) AS active_roles_json""",
+            (person_id, first_name, username, iso(now), iso(now)))
+    data = row_dict(next(iter(rows)))
+    roles = json.loads(data.pop("active_roles_json") or "[]")
+    return Person.model_validate(data), [Role.model_validate(r) for r in roles]
 
 
 async def get(conn: aiosqlite.Connection, person_id: int) -> Person | None:

@@ -21,8 +21,10 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.domain.text import LRM, RLM, unmarked_items
 from bot.sandbox.emulator import Emulator, EmuUser
+from bot.sender import Budgets
 
 TOKEN = "123456:TEST-TOKEN"
+TEST_BUDGETS = Budgets.unlimited()   # the sender's own tests check the budgets (real seconds)
 Msg = dict[str, Any]
 
 
@@ -198,7 +200,8 @@ async def start_harness(tmp_path: Path, **overrides: Any) -> Harness:
     settings = Settings(_env_file=None, bot_token=TOKEN,  # type: ignore[call-arg]
                         bot_api_base_url=emu.base_url, bot_api_base_file_url=emu.base_file_url,
                         database_path=db_path, **overrides)
-    app = build_application(settings, clock=clock, application_class=TrackingApplication)
+    app = build_application(settings, clock=clock, application_class=TrackingApplication,
+                            budgets=TEST_BUDGETS)
     await start_app(app, poll_timeout=1)
     return Harness(emu=emu, app=app, clock=clock, settings=settings, db_path=db_path)
 
@@ -214,7 +217,8 @@ async def stop_harness(h: Harness) -> None:
 async def restart(h: Harness) -> Harness:
     """Stop the bot (flushing persistence) and start a new one on the same database."""
     await stop_app(h.app)
-    app = build_application(h.settings, clock=h.clock, application_class=TrackingApplication)
+    app = build_application(h.settings, clock=h.clock, application_class=TrackingApplication,
+                            budgets=TEST_BUDGETS)
     await start_app(app, poll_timeout=1)
     h.app = app
     return h

@@ -10,7 +10,7 @@ RESIDENT = 5001
 async def test_start_welcomes_in_persian_with_menu(h: Harness) -> None:
     h.user(RESIDENT, "زهرا")
     replies = await h.send(RESIDENT, "/start")
-    assert len(replies) == 2            # welcome with the menu, then the consent question
+    assert len(replies) == 1            # welcome with the menu (consent comes with «New request»)
     text = replies[0]["text"]
     assert "زهرا" in text
     assert "۷۲ ساعت" in text            # the 72-hour promise, in Persian digits

@@ -20,7 +20,7 @@ from bot.domain.visits import digits_match, normalize_mobile, parse_time
 from bot.ui.buttons import VisitPlace
 from storage import places
 from storage import visits as visits_repo
-from tests.harness import Harness, Msg, restart
+from tests.harness import Harness, Msg, buttons, restart
 from tests.resident_steps import ticket
 from tests.staff_helpers import MAYOR, OTHER_HOUSE, STAFF, add_role, team, texts
 
@@ -75,6 +75,13 @@ async def file_for(h: Harness, uid: int, ready: Msg, name: str, phone: str | Non
     return match.group(1), filed
 
 
+def ready_in(messages: list[Msg]) -> Msg:
+    """The receipt with the «next person» button (a notification about the request just
+    filed may arrive right after it, in the same chat)."""
+    return next(m for m in reversed(messages)
+                if any("درخواست برای یک نفر" in text for text, _ in buttons(m)))
+
+
 def receipt_of(h: Harness, messages: list[Msg]) -> bytes:
     photo = next(m for m in messages if m.get("photo"))
     return h.emu.uploaded(photo["photo"][-1]["file_id"])[0]
@@ -87,10 +94,10 @@ async def test_visit_files_three_requests_with_receipts_and_they_are_claimed(h: 
 
     code_a, filed_a = await file_for(h, MAYOR, ready, "علی رضایی", "۰۹۱۲ ۳۴۵ ۶۷۸۹", "مسکن",
                                      voice=True)
-    code_b, filed_b = await file_for(h, MAYOR, filed_a[-1], "مریم احمدی", "+98 935 111 2233",
+    code_b, filed_b = await file_for(h, MAYOR, ready_in(filed_a), "مریم احمدی", "+98 935 111 2233",
                                      "وام", text="برای خرید چرخ خیاطی وام می‌خواهد",
                                      photo=True)
-    code_c, filed_c = await file_for(h, MAYOR, filed_b[-1], "حسن کریمی", None, "مسکن",
+    code_c, filed_c = await file_for(h, MAYOR, ready_in(filed_b), "حسن کریمی", None, "مسکن",
                                      text="دیوار حیاط خانه ترک برداشته است")
     assert "/handover " + code_c in texts(filed_c)
     await h.settle()

@@ -23,15 +23,18 @@ class Arrival:
 async def arrive(deps: Deps, update_id: int, user: tuple[int, str, str | None] | None
                  ) -> Arrival | None:
     """Claim the update (SeenBefore: handled already) and record who sent it (`user`: id,
-    first name, username; None for channels and bots: nothing to record)."""
+    first name, username; None for channels and bots: nothing to record).
+
+    Two statements, each committing on its own (this runs for every update): the claim,
+    then the person's row upserted with their active roles in its RETURNING. A crash
+    between them leaves the update claimed, as a crash during its handler would."""
     now = deps.clock.now()
-    async with deps.db.tx() as conn:
+    async with deps.db.autocommit() as conn:
         if not await updates.claim(conn, update_id, now):
             raise SeenBefore
         if user is None:
             return None
-        person = await people.upsert(conn, user[0], user[1], user[2], now)
-        roles = await people.active_roles(conn, user[0])
+        person, roles = await people.arrive(conn, user[0], user[1], user[2], now)
     return Arrival(person, roles)
 
 
