@@ -367,9 +367,7 @@ async def on_continue(update: Update, context: CustomContext, form: ResidentForm
         await rf.end_form(update, context)
         await rf.send_timeout(update, context)
         return rf.END
-    text, markup = summary(context.tr, found)
-    await reply(update, context, text, markup)
-    return rf.CONFIRM
+    return await _show_summary(update, context, found)
 
 
 @rf.step
