@@ -13,7 +13,6 @@ import string
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 
 from bot.domain.text import (
     LRM,
@@ -28,6 +27,7 @@ from bot.domain.text import (
 )
 from bot.services.staff import Ref
 from bot.ui.bidi import mark_request
+from tests.catalogue import strings
 from tests.harness import Harness, readable
 from tests.resident_steps import file_via_bot, onboard
 
@@ -86,16 +86,7 @@ def test_no_isolates_only_plain_marks() -> None:
 # ------------------------------------------------------------------ every template, fa and en
 
 def _templates(locale: str) -> list[tuple[str, str]]:
-    with (ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
-    out = []
-    for message in catalog:
-        if not message.id:
-            continue
-        msgid = message.id if isinstance(message.id, str) else message.id[0]
-        forms = message.string if isinstance(message.string, tuple) else (message.string,)
-        out += [(msgid, form) for form in forms if form]
-    return out
+    return strings(locale)
 
 
 SAMPLES = [CODE, COMMAND, PHONE, NAME]

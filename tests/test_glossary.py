@@ -10,22 +10,15 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from tests.catalogue import strings
+
 ROOT = Path(__file__).resolve().parent.parent
 GLOSSARY = ROOT / "locales" / "glossary.csv"
 FA = ROOT / "locales" / "fa" / "LC_MESSAGES" / "messages.po"
 
 
 def _fa_strings() -> list[tuple[str, str]]:
-    with FA.open("rb") as handle:
-        catalog = read_po(handle, locale="fa")
-    out = []
-    for message in catalog:
-        if not message.id:
-            continue
-        msgid = message.id if isinstance(message.id, str) else message.id[0]
-        forms = message.string if isinstance(message.string, tuple) else (message.string,)
-        out += [(msgid, form) for form in forms if form]
-    return out
+    return strings("fa")
 
 
 def _glossary() -> list[dict[str, str]]:
