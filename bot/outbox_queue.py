@@ -13,11 +13,10 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-import aiosqlite
-
 from bot.clock import Clock
 from bot.domain.notices import Notice
 from storage import outbox as repo
+from storage.conn import Conn
 from storage.db import Database
 
 # Payload keys of a text row. Rows queued before notices were typed have only "text" and,
@@ -66,7 +65,7 @@ class OutboxQueue:
         self._wake = asyncio.Event()
         self.idle = asyncio.Event()
 
-    async def enqueue(self, conn: aiosqlite.Connection, *, chat_id: int, key: str, kind: str,
+    async def enqueue(self, conn: Conn, *, chat_id: int, key: str, kind: str,
                       text: str, ticket_id: int | None = None,
                       reply_markup: Markup | dict[str, Any] | None = None,
                       delay: timedelta | None = None) -> bool:
@@ -75,14 +74,14 @@ class OutboxQueue:
                                payload=text_payload(text, reply_markup), ticket_id=ticket_id,
                                delay=delay)
 
-    async def enqueue_photo(self, conn: aiosqlite.Connection, *, chat_id: int, key: str,
+    async def enqueue_photo(self, conn: Conn, *, chat_id: int, key: str,
                             kind: str, path: str, caption: str) -> bool:
         """Queue a picture from a file (exactly once per key); the file must outlive the row."""
         return await self._add(conn, key=key, chat_id=chat_id, kind=kind,
                                payload={TEXT: caption[:1024], PHOTO: path}, ticket_id=None,
                                delay=None)
 
-    async def notify(self, conn: aiosqlite.Connection, notice: Notice, *,
+    async def notify(self, conn: Conn, notice: Notice, *,
                      delay: timedelta | None = None) -> bool:
         """Queue a typed notification; it is rendered when it is sent (not before its
         `not_before`, if it has one)."""
@@ -90,7 +89,7 @@ class OutboxQueue:
                                payload=notice.payload(), ticket_id=notice.ticket_id,
                                delay=delay, not_before=notice.not_before)
 
-    async def enqueue_many(self, conn: aiosqlite.Connection, notices: list[Notice]) -> int:
+    async def enqueue_many(self, conn: Conn, notices: list[Notice]) -> int:
         """Like `notify` for many notices in one statement (batch jobs: one thread round
         trip instead of one per message). Same idempotency keys; returns how many were new."""
         if not notices:
@@ -102,7 +101,7 @@ class OutboxQueue:
             self.kick()
         return added
 
-    async def _add(self, conn: aiosqlite.Connection, *, key: str, chat_id: int, kind: str,
+    async def _add(self, conn: Conn, *, key: str, chat_id: int, kind: str,
                    payload: dict[str, Any], ticket_id: int | None,
                    delay: timedelta | None, not_before: datetime | None = None) -> bool:
         now = self.clock.now()

@@ -7,8 +7,9 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import aiosqlite
 from pydantic import BaseModel
+
+from storage.conn import Conn, Row
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -22,7 +23,7 @@ def iso(dt: datetime | None) -> str | None:
     return dt.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def row_dict(row: Mapping[str, Any] | aiosqlite.Row) -> dict[str, Any]:
+def row_dict(row: Mapping[str, Any] | Row) -> dict[str, Any]:
     data = dict(row)
     for key in ("details", "payload", "scope_ids"):
         if isinstance(data.get(key), str):
@@ -30,11 +31,11 @@ def row_dict(row: Mapping[str, Any] | aiosqlite.Row) -> dict[str, Any]:
     return data
 
 
-def to_model(model: type[M], row: Mapping[str, Any] | aiosqlite.Row | None) -> M | None:
+def to_model(model: type[M], row: Mapping[str, Any] | Row | None) -> M | None:
     return None if row is None else model.model_validate(row_dict(row))
 
 
-def to_models(model: type[M], rows: Iterable[aiosqlite.Row]) -> list[M]:
+def to_models(model: type[M], rows: Iterable[Row]) -> list[M]:
     return [model.model_validate(row_dict(r)) for r in rows]
 
 
@@ -48,17 +49,17 @@ def _bind(params: Params) -> tuple[Any, ...] | dict[str, Any]:
 
 # One trip to the database thread per query (execute + fetch + close there), not three.
 
-async def fetch_one(conn: aiosqlite.Connection, sql: str, params: Params = ()
-                    ) -> aiosqlite.Row | None:
+async def fetch_one(conn: Conn, sql: str, params: Params = ()
+                    ) -> Row | None:
     rows = list(await conn.execute_fetchall(sql, _bind(params)))
     return rows[0] if rows else None
 
 
-async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Params = ()
-                    ) -> list[aiosqlite.Row]:
+async def fetch_all(conn: Conn, sql: str, params: Params = ()
+                    ) -> list[Row]:
     return list(await conn.execute_fetchall(sql, _bind(params)))
 
 
-async def fetch_value(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> Any:
+async def fetch_value(conn: Conn, sql: str, params: Params = ()) -> Any:
     row = await fetch_one(conn, sql, params)
     return None if row is None else row[0]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
 from storage.base import fetch_all, iso, to_models
+from storage.conn import Conn
 
 
 class Binding(BaseModel):
@@ -21,7 +21,7 @@ class Binding(BaseModel):
     created_at: datetime
 
 
-async def bind(conn: aiosqlite.Connection, *, chat_id: int, house_id: int, scope_kind: str,
+async def bind(conn: Conn, *, chat_id: int, house_id: int, scope_kind: str,
                scope_id: int | None, bound_by: int, now: datetime) -> bool:
     cur = await conn.execute("""INSERT OR IGNORE INTO group_bindings(chat_id, house_id,
         scope_kind, scope_id, bound_by, created_at) VALUES (?, ?, ?, ?, ?, ?)""",
@@ -29,20 +29,20 @@ async def bind(conn: aiosqlite.Connection, *, chat_id: int, house_id: int, scope
     return cur.rowcount == 1
 
 
-async def unbind(conn: aiosqlite.Connection, chat_id: int, house_ids: list[int]) -> int:
+async def unbind(conn: Conn, chat_id: int, house_ids: list[int]) -> int:
     marks = ",".join("?" * len(house_ids))
     cur = await conn.execute(f"""DELETE FROM group_bindings WHERE chat_id = ?
                                  AND house_id IN ({marks})""", (chat_id, *house_ids))
     return int(cur.rowcount)
 
 
-async def bindings(conn: aiosqlite.Connection, chat_id: int) -> list[Binding]:
+async def bindings(conn: Conn, chat_id: int) -> list[Binding]:
     rows = await fetch_all(conn, "SELECT * FROM group_bindings WHERE chat_id = ? ORDER BY "
                                  "house_id, scope_kind, scope_id", (chat_id,))
     return to_models(Binding, rows)
 
 
-async def end_orphaned(conn: aiosqlite.Connection) -> list[Binding]:
+async def end_orphaned(conn: Conn) -> list[Binding]:
     """Delete bindings whose binder no longer holds a staff or supervisor role for that
     house and area (revoked since): a group keeps its announcements only while someone
     entitled to them bound it. Returns the bindings ended."""
@@ -58,7 +58,7 @@ async def end_orphaned(conn: aiosqlite.Connection) -> list[Binding]:
     return ended
 
 
-async def all_bindings(conn: aiosqlite.Connection) -> list[Binding]:
+async def all_bindings(conn: Conn) -> list[Binding]:
     rows = await fetch_all(conn, "SELECT * FROM group_bindings ORDER BY chat_id, house_id, "
                                  "scope_kind, scope_id")
     return to_models(Binding, rows)

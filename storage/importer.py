@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
 from bot.domain.text import compact
 from bot.reference import CategoryRow, HouseRow, PlaceRow, ProvinceRow, RoutingRow
+from storage.conn import Conn
 
 
-async def upsert_provinces(conn: aiosqlite.Connection, rows: list[ProvinceRow]) -> None:
+async def upsert_provinces(conn: Conn, rows: list[ProvinceRow]) -> None:
     await conn.executemany("""
         INSERT INTO provinces(code, name_fa, name_en) VALUES (?, ?, ?)
         ON CONFLICT(code) DO UPDATE SET name_fa=excluded.name_fa, name_en=excluded.name_en""",
         [(r.code, r.name_fa, r.name_en) for r in rows])
 
 
-async def upsert_houses(conn: aiosqlite.Connection, rows: list[HouseRow]) -> None:
+async def upsert_houses(conn: Conn, rows: list[HouseRow]) -> None:
     await conn.executemany("""
         INSERT INTO houses(code, name_fa, name_en, description_fa, description_en)
         VALUES (?, ?, ?, ?, ?)
@@ -24,7 +23,7 @@ async def upsert_houses(conn: aiosqlite.Connection, rows: list[HouseRow]) -> Non
         [(r.code, r.name_fa, r.name_en, r.description_fa, r.description_en) for r in rows])
 
 
-async def upsert_categories(conn: aiosqlite.Connection, rows: list[CategoryRow]) -> None:
+async def upsert_categories(conn: Conn, rows: list[CategoryRow]) -> None:
     for r in rows:
         cur = await conn.execute("SELECT id FROM houses WHERE code = ?", (r.default_house,))
         house = await cur.fetchone()
@@ -41,7 +40,7 @@ async def upsert_categories(conn: aiosqlite.Connection, rows: list[CategoryRow])
              (r.window_clock or "calendar") if r.window_hours else None))
 
 
-async def upsert_places(conn: aiosqlite.Connection, rows: list[PlaceRow]) -> int:
+async def upsert_places(conn: Conn, rows: list[PlaceRow]) -> int:
     """Insert or update cities and neighbourhoods. Returns the number of rows written."""
     for r in rows:
         await conn.execute("""
@@ -62,7 +61,7 @@ async def upsert_places(conn: aiosqlite.Connection, rows: list[PlaceRow]) -> int
     return len(rows)
 
 
-async def replace_routing(conn: aiosqlite.Connection, rows: list[RoutingRow]) -> None:
+async def replace_routing(conn: Conn, rows: list[RoutingRow]) -> None:
     await conn.execute("DELETE FROM routing_overrides")
     for r in rows:
         await conn.execute("""

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.models import Role
 from storage.base import fetch_all, fetch_one, iso, to_model, to_models
+from storage.conn import Conn
 
 
 class Invite(BaseModel):
@@ -34,7 +34,7 @@ class RoleRow(Role):
     username: str | None = None
 
 
-async def create(conn: aiosqlite.Connection, *, code: str, role: str, house_id: int | None,
+async def create(conn: Conn, *, code: str, role: str, house_id: int | None,
                  scope_kind: str, scope_ids: list[int], created_by: int | None,
                  now: datetime, expires_at: datetime) -> Invite:
     await conn.execute("""
@@ -48,12 +48,12 @@ async def create(conn: aiosqlite.Connection, *, code: str, role: str, house_id: 
     return invite
 
 
-async def get(conn: aiosqlite.Connection, code: str) -> Invite | None:
+async def get(conn: Conn, code: str) -> Invite | None:
     return to_model(Invite, await fetch_one(conn, "SELECT * FROM invites WHERE code = ?",
                                             (code,)))
 
 
-async def mark_used(conn: aiosqlite.Connection, code: str, person_id: int, now: datetime
+async def mark_used(conn: Conn, code: str, person_id: int, now: datetime
                     ) -> bool:
     """Check-and-set: only the first of two simultaneous uses wins."""
     cur = await conn.execute("""UPDATE invites SET used_by = ?, used_at = ?
@@ -62,24 +62,24 @@ async def mark_used(conn: aiosqlite.Connection, code: str, person_id: int, now: 
     return cur.rowcount == 1
 
 
-async def active_roles(conn: aiosqlite.Connection) -> list[RoleRow]:
+async def active_roles(conn: Conn) -> list[RoleRow]:
     rows = await fetch_all(conn, """SELECT r.*, p.first_name, p.username FROM roles r
         JOIN people p ON p.id = r.person_id WHERE r.revoked_at IS NULL
         ORDER BY r.role, r.person_id, r.id""")
     return to_models(RoleRow, rows)
 
 
-async def role(conn: aiosqlite.Connection, role_id: int) -> Role | None:
+async def role(conn: Conn, role_id: int) -> Role | None:
     return to_model(Role, await fetch_one(conn, "SELECT * FROM roles WHERE id = ?", (role_id,)))
 
 
-async def revoke(conn: aiosqlite.Connection, role_id: int, now: datetime) -> bool:
+async def revoke(conn: Conn, role_id: int, now: datetime) -> bool:
     cur = await conn.execute("""UPDATE roles SET revoked_at = ? WHERE id = ?
                                 AND revoked_at IS NULL""", (iso(now), role_id))
     return cur.rowcount == 1
 
 
-async def has_role(conn: aiosqlite.Connection, person_id: int, role: str, house_id: int | None,
+async def has_role(conn: Conn, person_id: int, role: str, house_id: int | None,
                    scope_kind: str, scope_id: int | None) -> bool:
     row = await fetch_one(conn, """SELECT 1 FROM roles WHERE person_id = ? AND role = ?
         AND house_id IS ? AND scope_kind = ? AND scope_id IS ? AND revoked_at IS NULL""",
@@ -87,17 +87,17 @@ async def has_role(conn: aiosqlite.Connection, person_id: int, role: str, house_
     return row is not None
 
 
-async def city_id(conn: aiosqlite.Connection, code: str) -> int | None:
+async def city_id(conn: Conn, code: str) -> int | None:
     row = await fetch_one(conn, "SELECT id FROM cities WHERE code = ?", (code.lower(),))
     return None if row is None else int(row[0])
 
 
-async def province_id(conn: aiosqlite.Connection, code: str) -> int | None:
+async def province_id(conn: Conn, code: str) -> int | None:
     row = await fetch_one(conn, "SELECT id FROM provinces WHERE code = ?", (code.lower(),))
     return None if row is None else int(row[0])
 
 
-async def area_name(conn: aiosqlite.Connection, kind: str, scope_id: int | None
+async def area_name(conn: Conn, kind: str, scope_id: int | None
                     ) -> tuple[str, str] | None:
     """(Persian, English) name of a role's area; None for everywhere."""
     table = {"neighbourhood": "neighbourhoods", "city": "cities", "province": "provinces"}

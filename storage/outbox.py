@@ -6,13 +6,12 @@ import json
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.domain.models import OutboxMessage
 from storage.base import fetch_all, fetch_value, iso, to_models
+from storage.conn import Conn
 
 
-async def enqueue(conn: aiosqlite.Connection, *, idem_key: str, chat_id: int, kind: str,
+async def enqueue(conn: Conn, *, idem_key: str, chat_id: int, kind: str,
                   payload: dict[str, Any], ticket_id: int | None, now: datetime,
                   not_before: datetime | None = None) -> bool:
     """Add a notification; False when the same idempotency key was queued before."""
@@ -25,7 +24,7 @@ async def enqueue(conn: aiosqlite.Connection, *, idem_key: str, chat_id: int, ki
     return cur.rowcount == 1
 
 
-async def enqueue_many(conn: aiosqlite.Connection,
+async def enqueue_many(conn: Conn,
                        rows: list[tuple[str, int, int | None, str, dict[str, Any],
                                         datetime | None]],
                        now: datetime) -> int:
@@ -41,14 +40,14 @@ async def enqueue_many(conn: aiosqlite.Connection,
     return max(cur.rowcount, 0)
 
 
-async def due(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[OutboxMessage]:
+async def due(conn: Conn, now: datetime, limit: int) -> list[OutboxMessage]:
     rows = await fetch_all(conn, """SELECT * FROM outbox
         WHERE status IN ('pending', 'sending') AND not_before <= ?
         ORDER BY id LIMIT ?""", (iso(now), limit))
     return to_models(OutboxMessage, rows)
 
 
-async def mark_sending(conn: aiosqlite.Connection, message_id: int) -> bool:
+async def mark_sending(conn: Conn, message_id: int) -> bool:
     """Set before the send: after a crash, 'sending' rows are the only ones maybe sent.
     False when the row is finished meanwhile (e.g. a receipt the handler delivered)."""
     cur = await conn.execute("""UPDATE outbox SET status='sending', attempts=attempts+1
@@ -57,7 +56,7 @@ async def mark_sending(conn: aiosqlite.Connection, message_id: int) -> bool:
     return cur.rowcount == 1
 
 
-async def mark_sent_by_key(conn: aiosqlite.Connection, idem_key: str,
+async def mark_sent_by_key(conn: Conn, idem_key: str,
                            telegram_message_id: int | None, now: datetime) -> bool:
     """Delivered by another path (a handler's direct reply); only a row not yet taken by
     the worker. False when the worker has it (then it may arrive twice, at most)."""
@@ -67,25 +66,25 @@ async def mark_sent_by_key(conn: aiosqlite.Connection, idem_key: str,
     return cur.rowcount == 1
 
 
-async def mark_sent(conn: aiosqlite.Connection, message_id: int, telegram_message_id: int | None,
+async def mark_sent(conn: Conn, message_id: int, telegram_message_id: int | None,
                     now: datetime) -> None:
     await conn.execute("""UPDATE outbox SET status='sent', sent_at=?, sent_message_id=?,
                           last_error=NULL WHERE id=?""",
                        (iso(now), telegram_message_id, message_id))
 
 
-async def mark_retry(conn: aiosqlite.Connection, message_id: int, not_before: datetime,
+async def mark_retry(conn: Conn, message_id: int, not_before: datetime,
                      error: str) -> None:
     await conn.execute("""UPDATE outbox SET status='pending', not_before=?, last_error=?
                           WHERE id=?""", (iso(not_before), error, message_id))
 
 
-async def mark_failed(conn: aiosqlite.Connection, message_id: int, error: str) -> None:
+async def mark_failed(conn: Conn, message_id: int, error: str) -> None:
     await conn.execute("UPDATE outbox SET status='failed', last_error=? WHERE id=?",
                        (error, message_id))
 
 
-async def ticket_for_message(conn: aiosqlite.Connection, chat_id: int,
+async def ticket_for_message(conn: Conn, chat_id: int,
                              telegram_message_id: int) -> int | None:
     """Which ticket a relayed message belongs to (for Telegram replies to it)."""
     value = await fetch_value(conn, """SELECT ticket_id FROM outbox
@@ -93,12 +92,12 @@ async def ticket_for_message(conn: aiosqlite.Connection, chat_id: int,
     return None if value is None else int(value)
 
 
-async def pending_count(conn: aiosqlite.Connection) -> int:
+async def pending_count(conn: Conn) -> int:
     return int(await fetch_value(conn, """SELECT count(*) FROM outbox
                                           WHERE status IN ('pending', 'sending')""") or 0)
 
 
-async def unfinished_after(conn: aiosqlite.Connection, after_id: int, limit: int
+async def unfinished_after(conn: Conn, after_id: int, limit: int
                            ) -> list[OutboxMessage]:
     """Rows still to deliver (also `sending`: the in-flight ones of a crashed run), by id."""
     rows = await fetch_all(conn, """SELECT * FROM outbox
@@ -107,7 +106,7 @@ async def unfinished_after(conn: aiosqlite.Connection, after_id: int, limit: int
     return to_models(OutboxMessage, rows)
 
 
-async def release_held(conn: aiosqlite.Connection, kind: str, now: datetime) -> int:
+async def release_held(conn: Conn, kind: str, now: datetime) -> int:
     """Make held rows of `kind` due now (receipts held for a handler of a previous run,
     which can no longer deliver them)."""
     cur = await conn.execute("""UPDATE outbox SET not_before = ? WHERE kind = ?
@@ -116,11 +115,11 @@ async def release_held(conn: aiosqlite.Connection, kind: str, now: datetime) -> 
     return max(cur.rowcount, 0)
 
 
-async def note_error(conn: aiosqlite.Connection, message_id: int, error: str) -> None:
+async def note_error(conn: Conn, message_id: int, error: str) -> None:
     await conn.execute("UPDATE outbox SET last_error=? WHERE id=?", (error, message_id))
 
 
-async def mark_part_sent(conn: aiosqlite.Connection, message_id: int, parts_sent: int) -> None:
+async def mark_part_sent(conn: Conn, message_id: int, parts_sent: int) -> None:
     """Long texts go out in parts; a retry must not repeat the parts already delivered."""
     await conn.execute("""UPDATE outbox SET payload = json_set(payload, '$._parts_sent', ?)
                           WHERE id=?""", (parts_sent, message_id))

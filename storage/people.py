@@ -6,13 +6,12 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
-import aiosqlite
-
 from bot.domain.models import Person, Role
 from storage.base import fetch_all, fetch_one, iso, row_dict, to_model, to_models
+from storage.conn import Conn
 
 
-async def upsert(conn: aiosqlite.Connection, person_id: int, first_name: str,
+async def upsert(conn: Conn, person_id: int, first_name: str,
                  username: str | None, now: datetime) -> Person:
     """Record the person on every update; keeps the display name fresh."""
     await conn.execute("""
@@ -35,7 +34,7 @@ _ROLE_JSON = ", ".join(f"'{c}', r.{c}" for c in (
     "created_by", "revoked_at"))
 
 
-async def arrive(conn: aiosqlite.Connection, person_id: int, first_name: str,
+async def arrive(conn: Conn, person_id: int, first_name: str,
                  username: str | None, now: datetime) -> tuple[Person, list[Role]]:
     """`upsert` and `active_roles` in one statement (every update runs it): the row comes
     back from RETURNING with the person's active roles read in the same statement, so a
@@ -59,12 +58,12 @@ async def arrive(conn: aiosqlite.Connection, person_id: int, first_name: str,
     return Person.model_validate(data), [Role.model_validate(r) for r in roles]
 
 
-async def get(conn: aiosqlite.Connection, person_id: int) -> Person | None:
+async def get(conn: Conn, person_id: int) -> Person | None:
     return to_model(Person, await fetch_one(conn, "SELECT * FROM people WHERE id = ?",
                                             (person_id,)))
 
 
-async def get_many(conn: aiosqlite.Connection, person_ids: Iterable[int]) -> dict[int, Person]:
+async def get_many(conn: Conn, person_ids: Iterable[int]) -> dict[int, Person]:
     """Several people in one query (batch jobs); missing ids are simply absent."""
     ids = sorted(set(person_ids))
     if not ids:
@@ -74,35 +73,35 @@ async def get_many(conn: aiosqlite.Connection, person_ids: Iterable[int]) -> dic
     return {p.id: p for p in to_models(Person, rows)}
 
 
-async def set_locale(conn: aiosqlite.Connection, person_id: int, locale: str | None,
+async def set_locale(conn: Conn, person_id: int, locale: str | None,
                      now: datetime) -> None:
     await conn.execute("UPDATE people SET locale = ?, updated_at = ? WHERE id = ?",
                        (locale, iso(now), person_id))
 
 
-async def set_neighbourhood(conn: aiosqlite.Connection, person_id: int,
+async def set_neighbourhood(conn: Conn, person_id: int,
                             neighbourhood_id: int | None, now: datetime) -> None:
     await conn.execute("UPDATE people SET neighbourhood_id = ?, updated_at = ? WHERE id = ?",
                        (neighbourhood_id, iso(now), person_id))
 
 
-async def set_consent(conn: aiosqlite.Connection, person_id: int, now: datetime) -> None:
+async def set_consent(conn: Conn, person_id: int, now: datetime) -> None:
     await conn.execute("UPDATE people SET consent_at = ?, updated_at = ? WHERE id = ?",
                        (iso(now), iso(now), person_id))
 
 
-async def mark_unreachable(conn: aiosqlite.Connection, person_id: int, now: datetime) -> None:
+async def mark_unreachable(conn: Conn, person_id: int, now: datetime) -> None:
     await conn.execute("UPDATE people SET unreachable_at = ? WHERE id = ?",
                        (iso(now), person_id))
 
 
-async def active_roles(conn: aiosqlite.Connection, person_id: int) -> list[Role]:
+async def active_roles(conn: Conn, person_id: int) -> list[Role]:
     rows = await fetch_all(conn, """SELECT * FROM roles WHERE person_id = ?
                                     AND revoked_at IS NULL ORDER BY id""", (person_id,))
     return to_models(Role, rows)
 
 
-async def add_role(conn: aiosqlite.Connection, person_id: int, role: str, *,
+async def add_role(conn: Conn, person_id: int, role: str, *,
                    house_id: int | None, scope_kind: str, scope_id: int | None,
                    created_by: int | None, now: datetime) -> int:
     cur = await conn.execute("""
@@ -112,25 +111,25 @@ async def add_role(conn: aiosqlite.Connection, person_id: int, role: str, *,
     return int(cur.lastrowid or 0)
 
 
-async def ensure_person(conn: aiosqlite.Connection, person_id: int, now: datetime,
+async def ensure_person(conn: Conn, person_id: int, now: datetime,
                         first_name: str = "") -> None:
     """Make sure a row exists (e.g. an admin id from config who never wrote yet)."""
     await conn.execute("""INSERT OR IGNORE INTO people(id, first_name, created_at, updated_at)
                           VALUES (?, ?, ?, ?)""", (person_id, first_name, iso(now), iso(now)))
 
 
-async def unreachable_since(conn: aiosqlite.Connection, person_id: int) -> datetime | None:
+async def unreachable_since(conn: Conn, person_id: int) -> datetime | None:
     """When Telegram said this person blocked the bot (cleared when they write again)."""
     row = await fetch_one(conn, "SELECT unreachable_at FROM people WHERE id = ?", (person_id,))
     return None if row is None or row[0] is None else datetime.fromisoformat(str(row[0]))
 
 
-async def is_unreachable(conn: aiosqlite.Connection, person_id: int) -> bool:
+async def is_unreachable(conn: Conn, person_id: int) -> bool:
     """For the staff card: "⚠️ resident unreachable"."""
     return await unreachable_since(conn, person_id) is not None
 
 
-async def ids_between(conn: aiosqlite.Connection, low: int, high: int) -> list[int]:
+async def ids_between(conn: Conn, low: int, high: int) -> list[int]:
     """Ids of known people in [low, high] (the sandbox's residents, re-created on restart)."""
     rows = await fetch_all(conn, "SELECT id FROM people WHERE id BETWEEN ? AND ? ORDER BY id",
                            (low, high))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
 from bot.domain.models import Category, City, House, Neighbourhood, Province
 from storage.base import fetch_all, fetch_one, fetch_value, to_model, to_models
+from storage.conn import Conn
 
 _NEIGHBOURHOOD = """
 SELECT n.id, n.city_id, n.code, n.name_fa, n.name_en, n.lat, n.lon, n.sample,
@@ -14,7 +13,7 @@ FROM neighbourhoods n JOIN cities c ON c.id = n.city_id
 """
 
 
-async def provinces(conn: aiosqlite.Connection) -> list[Province]:
+async def provinces(conn: Conn) -> list[Province]:
     """Provinces that have at least one neighbourhood, in Persian alphabetical order."""
     rows = await fetch_all(conn, """
         SELECT p.* FROM provinces p
@@ -24,12 +23,12 @@ async def provinces(conn: aiosqlite.Connection) -> list[Province]:
     return to_models(Province, rows)
 
 
-async def province(conn: aiosqlite.Connection, province_id: int) -> Province | None:
+async def province(conn: Conn, province_id: int) -> Province | None:
     return to_model(Province, await fetch_one(conn, "SELECT * FROM provinces WHERE id=?",
                                               (province_id,)))
 
 
-async def cities(conn: aiosqlite.Connection, province_id: int) -> list[City]:
+async def cities(conn: Conn, province_id: int) -> list[City]:
     rows = await fetch_all(conn, """
         SELECT c.* FROM cities c WHERE c.province_id = ?
         AND EXISTS (SELECT 1 FROM neighbourhoods n WHERE n.city_id = c.id)
@@ -37,34 +36,34 @@ async def cities(conn: aiosqlite.Connection, province_id: int) -> list[City]:
     return to_models(City, rows)
 
 
-async def city(conn: aiosqlite.Connection, city_id: int) -> City | None:
+async def city(conn: Conn, city_id: int) -> City | None:
     return to_model(City, await fetch_one(conn, "SELECT * FROM cities WHERE id=?", (city_id,)))
 
 
-async def neighbourhoods(conn: aiosqlite.Connection, city_id: int) -> list[Neighbourhood]:
+async def neighbourhoods(conn: Conn, city_id: int) -> list[Neighbourhood]:
     rows = await fetch_all(conn, _NEIGHBOURHOOD + " WHERE n.city_id = ? ORDER BY n.name_fa",
                            (city_id,))
     return to_models(Neighbourhood, rows)
 
 
-async def neighbourhood(conn: aiosqlite.Connection, neighbourhood_id: int
+async def neighbourhood(conn: Conn, neighbourhood_id: int
                         ) -> Neighbourhood | None:
     return to_model(Neighbourhood, await fetch_one(conn, _NEIGHBOURHOOD + " WHERE n.id = ?",
                                                    (neighbourhood_id,)))
 
 
-async def neighbourhood_by_code(conn: aiosqlite.Connection, code: str) -> Neighbourhood | None:
+async def neighbourhood_by_code(conn: Conn, code: str) -> Neighbourhood | None:
     return to_model(Neighbourhood, await fetch_one(conn, _NEIGHBOURHOOD + " WHERE n.code = ?",
                                                    (code.upper(),)))
 
 
-async def neighbourhood_search_keys(conn: aiosqlite.Connection) -> list[tuple[int, str]]:
+async def neighbourhood_search_keys(conn: Conn) -> list[tuple[int, str]]:
     """(id, normalised name) of every neighbourhood, for fuzzy search in Python."""
     rows = await fetch_all(conn, "SELECT id, search_key FROM neighbourhoods")
     return [(int(r[0]), str(r[1])) for r in rows]
 
 
-async def place_names(conn: aiosqlite.Connection
+async def place_names(conn: Conn
                       ) -> list[tuple[int, tuple[str, str], tuple[str, str], tuple[str, str]]]:
     """(id, neighbourhood fa/en, city fa/en, province fa/en) of every neighbourhood, in the
     order of the data file, for place search in Python (`bot.domain.text.rank_places`)."""
@@ -76,39 +75,39 @@ async def place_names(conn: aiosqlite.Connection
              (str(r[5]), str(r[6] or ""))) for r in rows]
 
 
-async def neighbourhoods_with_coordinates(conn: aiosqlite.Connection) -> list[Neighbourhood]:
+async def neighbourhoods_with_coordinates(conn: Conn) -> list[Neighbourhood]:
     rows = await fetch_all(conn, _NEIGHBOURHOOD + " WHERE n.lat IS NOT NULL AND n.lon IS NOT NULL")
     return to_models(Neighbourhood, rows)
 
 
-async def houses(conn: aiosqlite.Connection) -> list[House]:
+async def houses(conn: Conn) -> list[House]:
     return to_models(House, await fetch_all(conn, "SELECT * FROM houses ORDER BY id"))
 
 
-async def house(conn: aiosqlite.Connection, house_id: int) -> House | None:
+async def house(conn: Conn, house_id: int) -> House | None:
     return to_model(House, await fetch_one(conn, "SELECT * FROM houses WHERE id=?", (house_id,)))
 
 
-async def house_by_code(conn: aiosqlite.Connection, code: str) -> House | None:
+async def house_by_code(conn: Conn, code: str) -> House | None:
     return to_model(House, await fetch_one(conn, "SELECT * FROM houses WHERE code=?",
                                            (code.lower(),)))
 
 
-async def categories(conn: aiosqlite.Connection) -> list[Category]:
+async def categories(conn: Conn) -> list[Category]:
     return to_models(Category, await fetch_all(conn, "SELECT * FROM categories ORDER BY sort, id"))
 
 
-async def category(conn: aiosqlite.Connection, category_id: int) -> Category | None:
+async def category(conn: Conn, category_id: int) -> Category | None:
     return to_model(Category, await fetch_one(conn, "SELECT * FROM categories WHERE id=?",
                                               (category_id,)))
 
 
-async def category_by_code(conn: aiosqlite.Connection, code: str) -> Category | None:
+async def category_by_code(conn: Conn, code: str) -> Category | None:
     return to_model(Category, await fetch_one(conn, "SELECT * FROM categories WHERE code=?",
                                               (code,)))
 
 
-async def house_for(conn: aiosqlite.Connection, neighbourhood_id: int, category_id: int) -> int:
+async def house_for(conn: Conn, neighbourhood_id: int, category_id: int) -> int:
     """The house that handles `category` in `neighbourhood`: override first, else default."""
     override = await fetch_value(conn, """SELECT house_id FROM routing_overrides
         WHERE neighbourhood_id = ? AND category_id = ?""", (neighbourhood_id, category_id))
@@ -121,5 +120,5 @@ async def house_for(conn: aiosqlite.Connection, neighbourhood_id: int, category_
     return int(default)
 
 
-async def count_neighbourhoods(conn: aiosqlite.Connection) -> int:
+async def count_neighbourhoods(conn: Conn) -> int:
     return int(await fetch_value(conn, "SELECT count(*) FROM neighbourhoods") or 0)

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from bot.domain.models import Ticket
 from storage.base import fetch_all, iso, to_models
+from storage.conn import Conn
 from storage.staff_queries import FOLDED_TEXT
 
 
-async def closed_before(conn: aiosqlite.Connection, before: datetime, limit: int) -> list[int]:
+async def closed_before(conn: Conn, before: datetime, limit: int) -> list[int]:
     """Ids of closed, not yet anonymised requests closed before `before` (oldest first)."""
     rows = await fetch_all(conn, """
         SELECT id FROM tickets WHERE anonymised_at IS NULL AND closed_at IS NOT NULL
@@ -27,21 +26,21 @@ _OWN = """t.resident_id = ? AND NOT EXISTS (SELECT 1 FROM visit_requests v
           WHERE v.ticket_id = t.id AND v.claimed_by IS NULL)"""
 
 
-async def own_requests(conn: aiosqlite.Connection, resident_id: int) -> list[Ticket]:
+async def own_requests(conn: Conn, resident_id: int) -> list[Ticket]:
     """The person's own requests (newest first), without those they filed for others."""
     return to_models(Ticket, await fetch_all(
         conn, f"SELECT t.* FROM tickets t WHERE {_OWN} ORDER BY t.created_at DESC, t.id DESC",
         (resident_id,)))
 
 
-async def by_resident(conn: aiosqlite.Connection, resident_id: int) -> list[int]:
+async def by_resident(conn: Conn, resident_id: int) -> list[int]:
     """Ids of the person's own requests that still hold personal data."""
     rows = await fetch_all(conn, f"SELECT t.id FROM tickets t WHERE {_OWN} "
                                  "AND t.anonymised_at IS NULL", (resident_id,))
     return [int(r["id"]) for r in rows]
 
 
-async def anonymise_ticket(conn: aiosqlite.Connection, ticket_id: int, now: datetime) -> None:
+async def anonymise_ticket(conn: Conn, ticket_id: int, now: datetime) -> None:
     """Text, phone, location, rating comment, every message's words and every file of the
     request are removed, also from the search index and from delivered notifications."""
     # The search index is contentless: a row is removed by giving back what was indexed.
@@ -61,7 +60,7 @@ async def anonymise_ticket(conn: aiosqlite.Connection, ticket_id: int, now: date
                        (ticket_id,))
 
 
-async def forget_person(conn: aiosqlite.Connection, person_id: int, now: datetime, *,
+async def forget_person(conn: Conn, person_id: int, now: datetime, *,
                         keep_name: bool) -> None:
     """The person's phone, consent and filing form go; their name too unless they hold a role
     (colleagues see it on cards)."""
@@ -76,7 +75,7 @@ async def forget_person(conn: aiosqlite.Connection, person_id: int, now: datetim
             WHERE id = ?""", (iso(now), person_id))
 
 
-async def forget_residents_without_requests(conn: aiosqlite.Connection, ticket_ids: list[int],
+async def forget_residents_without_requests(conn: Conn, ticket_ids: list[int],
                                             now: datetime) -> None:
     """After retention: residents of these requests who have no request with personal data
     left and no role lose their name too."""

@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from storage.base import fetch_one, fetch_value, iso
+from storage.conn import Conn
 
 
 @dataclass(frozen=True)
@@ -24,7 +23,7 @@ class Prompt:
     extra: str = ""
 
 
-async def add_prompt(conn: aiosqlite.Connection, prompt: Prompt, now: datetime) -> None:
+async def add_prompt(conn: Conn, prompt: Prompt, now: datetime) -> None:
     await conn.execute("""
         INSERT OR REPLACE INTO prompts(chat_id, message_id, person_id, action, ticket_id,
                                        extra, created_at)
@@ -33,7 +32,7 @@ async def add_prompt(conn: aiosqlite.Connection, prompt: Prompt, now: datetime) 
          prompt.ticket_id, prompt.extra, iso(now)))
 
 
-async def take_prompt(conn: aiosqlite.Connection, chat_id: int, message_id: int,
+async def take_prompt(conn: Conn, chat_id: int, message_id: int,
                       person_id: int) -> Prompt | None:
     """The prompt this person may answer, removed so it is answered once."""
     row = await fetch_one(conn, """
@@ -48,7 +47,7 @@ async def take_prompt(conn: aiosqlite.Connection, chat_id: int, message_id: int,
                   str(row["action"]), int(row["ticket_id"]), str(row["extra"]))
 
 
-async def take_latest_prompt(conn: aiosqlite.Connection, chat_id: int, person_id: int, *,
+async def take_latest_prompt(conn: Conn, chat_id: int, person_id: int, *,
                              since: datetime) -> Prompt | None:
     """This person's newest prompt in this chat made after `since`, removed (the next plain
     message in a private chat answers it)."""
@@ -65,7 +64,7 @@ async def take_latest_prompt(conn: aiosqlite.Connection, chat_id: int, person_id
                   str(row["action"]), int(row["ticket_id"]), str(row["extra"]))
 
 
-async def drop_prompts(conn: aiosqlite.Connection, chat_id: int, person_id: int, *,
+async def drop_prompts(conn: Conn, chat_id: int, person_id: int, *,
                        since: datetime) -> int:
     """/cancel: forget this person's prompts in this chat made after `since`."""
     cursor = await conn.execute(
@@ -74,7 +73,7 @@ async def drop_prompts(conn: aiosqlite.Connection, chat_id: int, person_id: int,
     return cursor.rowcount or 0
 
 
-async def prune_prompts(conn: aiosqlite.Connection, chat_id: int, person_id: int, *,
+async def prune_prompts(conn: Conn, chat_id: int, person_id: int, *,
                         before: datetime, keep: int) -> None:
     """Drop prompts older than `before`, and all but this person's `keep` newest here."""
     await conn.execute("DELETE FROM prompts WHERE created_at < ?", (iso(before),))
@@ -85,20 +84,20 @@ async def prune_prompts(conn: aiosqlite.Connection, chat_id: int, person_id: int
         (chat_id, person_id, chat_id, person_id, keep))
 
 
-async def add_card(conn: aiosqlite.Connection, chat_id: int, message_id: int, ticket_id: int,
+async def add_card(conn: Conn, chat_id: int, message_id: int, ticket_id: int,
                    now: datetime) -> None:
     await conn.execute("""
         INSERT OR REPLACE INTO card_messages(chat_id, message_id, ticket_id, created_at)
         VALUES (?, ?, ?, ?)""", (chat_id, message_id, ticket_id, iso(now)))
 
 
-async def card_ticket(conn: aiosqlite.Connection, chat_id: int, message_id: int) -> int | None:
+async def card_ticket(conn: Conn, chat_id: int, message_id: int) -> int | None:
     value = await fetch_value(conn, """SELECT ticket_id FROM card_messages
         WHERE chat_id = ? AND message_id = ?""", (chat_id, message_id))
     return None if value is None else int(value)
 
 
-async def prune_cards(conn: aiosqlite.Connection, chat_id: int, *, before: datetime,
+async def prune_cards(conn: Conn, chat_id: int, *, before: datetime,
                       keep: int) -> None:
     """Drop cards older than `before`, and all but the `keep` newest of this chat."""
     await conn.execute("DELETE FROM card_messages WHERE created_at < ?", (iso(before),))

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.domain.reports import OUTCOMES, Figures, Name
 from storage.base import fetch_all, iso
+from storage.conn import Conn
 from storage.db import read_only_uri
 from storage.staff_queries import Area
 from storage.staff_queries import _scope_sql as scope_sql
@@ -76,7 +75,7 @@ def _as_named(where: str, count: int) -> str:
     return "".join(out)
 
 
-async def area_figures(conn: aiosqlite.Connection, areas: list[Area], start: datetime,
+async def area_figures(conn: Conn, areas: list[Area], start: datetime,
                        end: datetime, now: datetime) -> dict[tuple[int, int], Figures]:
     """Figures per (house, neighbourhood) for requests filed in [start, end)."""
     where, params = _period(areas, start, end)
@@ -97,7 +96,7 @@ async def area_figures(conn: aiosqlite.Connection, areas: list[Area], start: dat
     return out
 
 
-async def median_first_response(conn: aiosqlite.Connection, areas: list[Area], start: datetime,
+async def median_first_response(conn: Conn, areas: list[Area], start: datetime,
                                 end: datetime) -> dict[tuple[int | None, int | None], float]:
     """Median seconds from window start to first answer: per (house, neighbourhood), per
     (house, None) and for the whole scope (None, None). One sort inside SQLite."""
@@ -118,7 +117,7 @@ async def median_first_response(conn: aiosqlite.Connection, areas: list[Area], s
             float(r[2]) for r in rows}
 
 
-async def first_responses(conn: aiosqlite.Connection, areas: list[Area], start: datetime,
+async def first_responses(conn: Conn, areas: list[Area], start: datetime,
                           end: datetime, chunk: int = EXPORT_CHUNK
                           ) -> AsyncIterator[list[tuple[int, int, str, str, str]]]:
     """(house, neighbourhood, clock, window start, first answer) of the answered requests, in
@@ -140,7 +139,7 @@ class WeekRow:
     in_time: int
 
 
-async def weekly(conn: aiosqlite.Connection, areas: list[Area], bounds: list[datetime],
+async def weekly(conn: Conn, areas: list[Area], bounds: list[datetime],
                  now: datetime) -> list[WeekRow]:
     """Requests per week by house; `bounds` are the n+1 week boundaries (aware)."""
     where, params = _period(areas, bounds[0], bounds[-1])
@@ -158,7 +157,7 @@ async def weekly(conn: aiosqlite.Connection, areas: list[Area], bounds: list[dat
     return [WeekRow(*(int(v or 0) for v in r)) for r in rows]
 
 
-async def names(conn: aiosqlite.Connection, table: str, ids: set[int]) -> dict[int, Name]:
+async def names(conn: Conn, table: str, ids: set[int]) -> dict[int, Name]:
     """Code and both names of houses or neighbourhoods, for the ids a report mentions."""
     if table not in ("houses", "neighbourhoods") or not ids:
         return {}
@@ -229,7 +228,7 @@ class Recipient:
     areas: tuple[tuple[int | None, str, int | None], ...]   # (house_id, scope_kind, scope_id)
 
 
-async def weekly_recipients(conn: aiosqlite.Connection) -> list[Recipient]:
+async def weekly_recipients(conn: Conn) -> list[Recipient]:
     """Every active mayor and supervisor, each once, with all their areas."""
     rows = await fetch_all(conn, """SELECT r.person_id, p.locale, r.house_id, r.scope_kind,
         r.scope_id FROM roles r JOIN people p ON p.id = r.person_id
@@ -243,7 +242,7 @@ async def weekly_recipients(conn: aiosqlite.Connection) -> list[Recipient]:
     return [Recipient(pid, locale, tuple(areas)) for pid, (locale, areas) in found.items()]
 
 
-async def queued(conn: aiosqlite.Connection, idem_key: str) -> bool:
+async def queued(conn: Conn, idem_key: str) -> bool:
     """Whether an outbox row with this key exists (sent or not)."""
     rows = await fetch_all(conn, "SELECT 1 FROM outbox WHERE idem_key = ?", (idem_key,))
     return bool(rows)

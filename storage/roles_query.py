@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
 from storage.base import fetch_all
+from storage.conn import Conn
 
 # A role or binding covers a neighbourhood when its scope is that neighbourhood, its city,
 # its province, or everything.
@@ -18,7 +17,7 @@ _COVERS = """
 """
 
 
-async def people_with_role(conn: aiosqlite.Connection, role: str, neighbourhood_id: int,
+async def people_with_role(conn: Conn, role: str, neighbourhood_id: int,
                            house_id: int | None = None) -> list[int]:
     sql = f"""SELECT DISTINCT person_id FROM roles WHERE revoked_at IS NULL AND role = :role
               AND {_COVERS}"""
@@ -30,7 +29,7 @@ async def people_with_role(conn: aiosqlite.Connection, role: str, neighbourhood_
     return [int(r[0]) for r in rows]
 
 
-async def bound_groups(conn: aiosqlite.Connection, house_id: int, neighbourhood_id: int
+async def bound_groups(conn: Conn, house_id: int, neighbourhood_id: int
                        ) -> list[int]:
     rows = await fetch_all(conn, f"""SELECT DISTINCT chat_id FROM group_bindings
         WHERE house_id = :h AND {_COVERS} ORDER BY chat_id""",

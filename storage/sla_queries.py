@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import aiosqlite
-
 from bot.domain.models import Ticket
 from storage.base import fetch_all, iso, to_models
+from storage.conn import Conn
 
 
-async def due_tickets(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[Ticket]:
+async def due_tickets(conn: Conn, now: datetime, limit: int) -> list[Ticket]:
     """The sweep's whole batch in one query: only tickets whose next SLA moment has come,
     oldest first, through the partial index tickets_sla."""
     rows = await fetch_all(conn, """SELECT * FROM tickets INDEXED BY tickets_sla
@@ -20,7 +19,7 @@ async def due_tickets(conn: aiosqlite.Connection, now: datetime, limit: int) -> 
     return to_models(Ticket, rows)
 
 
-async def done_actions_many(conn: aiosqlite.Connection, tickets: list[Ticket]
+async def done_actions_many(conn: Conn, tickets: list[Ticket]
                             ) -> dict[int, dict[str, datetime]]:
     """`done_actions` for a batch in one query: ticket id -> its current window's actions."""
     windows = {t.id: t.window_no for t in tickets}
@@ -36,14 +35,14 @@ async def done_actions_many(conn: aiosqlite.Connection, tickets: list[Ticket]
     return out
 
 
-async def done_actions(conn: aiosqlite.Connection, ticket_id: int, window_no: int
+async def done_actions(conn: Conn, ticket_id: int, window_no: int
                        ) -> dict[str, datetime]:
     rows = await fetch_all(conn, """SELECT action, at FROM sla_actions
         WHERE ticket_id = ? AND window_no = ?""", (ticket_id, window_no))
     return {str(r[0]): datetime.fromisoformat(str(r[1])) for r in rows}
 
 
-async def record_actions(conn: aiosqlite.Connection, actions: list[tuple[int, int, str]],
+async def record_actions(conn: Conn, actions: list[tuple[int, int, str]],
                          now: datetime) -> None:
     """(ticket, window, action) rows of a sweep batch in one statement. The caller decided
     from `done_actions_many`, read in the same transaction; the primary key still refuses a
@@ -52,7 +51,7 @@ async def record_actions(conn: aiosqlite.Connection, actions: list[tuple[int, in
         at) VALUES (?, ?, ?, ?)""", [(*row, iso(now)) for row in actions])
 
 
-async def set_next_check(conn: aiosqlite.Connection, ticket_id: int,
+async def set_next_check(conn: Conn, ticket_id: int,
                          when: datetime | None) -> None:
     """Only the sweep's bookkeeping column; `updated_at` stays the last real change."""
     await conn.execute("UPDATE tickets SET sla_next_at = ? WHERE id = ?", (iso(when), ticket_id))
@@ -79,7 +78,7 @@ class DigestStats:
     oldest_overdue: list[str] = field(default_factory=list)
 
 
-async def _scope_filter(conn: aiosqlite.Connection, scopes: list[Scope]
+async def _scope_filter(conn: Conn, scopes: list[Scope]
                         ) -> tuple[str, list[object]]:
     """OR of every scope, each resolved to its neighbourhood ids (uses the indexes)."""
     clauses: list[str] = []
@@ -106,7 +105,7 @@ async def _scope_filter(conn: aiosqlite.Connection, scopes: list[Scope]
     return "(" + " OR ".join(clauses) + ")", params
 
 
-async def digest(conn: aiosqlite.Connection, scopes: list[Scope], now: datetime,
+async def digest(conn: Conn, scopes: list[Scope], now: datetime,
                  soon: datetime, oldest: int = 3) -> DigestStats:
     """Open, due before `soon`, and overdue tickets in the scopes, with the oldest codes."""
     if not scopes:
@@ -131,7 +130,7 @@ async def digest(conn: aiosqlite.Connection, scopes: list[Scope], now: datetime,
     return stats
 
 
-async def role_scopes(conn: aiosqlite.Connection, role: str) -> dict[int, list[Scope]]:
+async def role_scopes(conn: Conn, role: str) -> dict[int, list[Scope]]:
     """Every active holder of `role` with the areas (and houses) they cover."""
     rows = await fetch_all(conn, """SELECT person_id, scope_kind, scope_id, house_id FROM roles
         WHERE role = ? AND revoked_at IS NULL ORDER BY person_id, id""", (role,))
@@ -143,7 +142,7 @@ async def role_scopes(conn: aiosqlite.Connection, role: str) -> dict[int, list[S
     return out
 
 
-async def group_scopes(conn: aiosqlite.Connection) -> dict[int, list[Scope]]:
+async def group_scopes(conn: Conn) -> dict[int, list[Scope]]:
     rows = await fetch_all(conn, """SELECT chat_id, scope_kind, scope_id, house_id
         FROM group_bindings ORDER BY chat_id""")
     out: dict[int, list[Scope]] = {}

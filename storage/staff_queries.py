@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.domain.models import Ticket
 from bot.domain.tickets import OPEN_STATUSES
 from storage.base import fetch_all, fetch_one, fetch_value, iso, to_model, to_models
+from storage.conn import Conn
 
 OPEN = tuple(sorted(s.value for s in OPEN_STATUSES))
 
@@ -46,7 +45,7 @@ def _scope_sql(areas: list[Area], params: list[Any], alias: str = "t") -> str:
     return "(" + (" OR ".join(parts) or "0") + ")"
 
 
-async def neighbourhood_ids(conn: aiosqlite.Connection, kind: str, scope_id: int | None
+async def neighbourhood_ids(conn: Conn, kind: str, scope_id: int | None
                             ) -> tuple[int, ...] | None:
     """Neighbourhoods of a role's area; None means everywhere."""
     if kind == "all":
@@ -62,7 +61,7 @@ async def neighbourhood_ids(conn: aiosqlite.Connection, kind: str, scope_id: int
     return tuple(int(r[0]) for r in rows)
 
 
-async def ticket_in_scope(conn: aiosqlite.Connection, areas: list[Area], *,
+async def ticket_in_scope(conn: Conn, areas: list[Area], *,
                           ticket_id: int | None = None, code: str | None = None
                           ) -> Ticket | None:
     params: list[Any] = []
@@ -86,7 +85,7 @@ def _queue_filter(kind: str, me: int, now: datetime, params: list[Any]) -> str:
     return ""
 
 
-async def queue(conn: aiosqlite.Connection, areas: list[Area], *, kind: str, me: int,
+async def queue(conn: Conn, areas: list[Area], *, kind: str, me: int,
                 now: datetime, limit: int, offset: int,
                 statuses: tuple[str, ...] = OPEN, untriaged: bool = False
                 ) -> tuple[list[Ticket], int]:
@@ -124,7 +123,7 @@ def _small(areas: list[Area]) -> bool:
         and sum(len(a.neighbourhood_ids or ()) for a in areas) <= SMALL_SCOPE
 
 
-async def search_text(conn: aiosqlite.Connection, areas: list[Area], query: str, *,
+async def search_text(conn: Conn, areas: list[Area], query: str, *,
                       since: datetime, limit: int) -> list[Ticket]:
     """`query` is already normalised. Trigram FTS for 3+ characters over a wide scope, else a
     scan of the (small) scope's recent tickets."""
@@ -148,7 +147,7 @@ async def search_text(conn: aiosqlite.Connection, areas: list[Area], query: str,
     return to_models(Ticket, rows)
 
 
-async def search_phone(conn: aiosqlite.Connection, areas: list[Area], phones: list[str], *,
+async def search_phone(conn: Conn, areas: list[Area], phones: list[str], *,
                        limit: int) -> list[Ticket]:
     """Exact match on the stored phone in any of its usual spellings (index lookup)."""
     params: list[Any] = list(phones)
@@ -167,20 +166,20 @@ class CannedReply:
     body: str
 
 
-async def canned_replies(conn: aiosqlite.Connection, house_ids: list[int]) -> list[CannedReply]:
+async def canned_replies(conn: Conn, house_ids: list[int]) -> list[CannedReply]:
     marks = ",".join("?" * len(house_ids)) or "NULL"
     rows = await fetch_all(conn, f"""SELECT id, house_id, title, body FROM canned_replies
         WHERE house_id IS NULL OR house_id IN ({marks}) ORDER BY id""", house_ids)
     return [CannedReply(int(r[0]), r[1], str(r[2]), str(r[3])) for r in rows]
 
 
-async def canned_reply(conn: aiosqlite.Connection, reply_id: int) -> CannedReply | None:
+async def canned_reply(conn: Conn, reply_id: int) -> CannedReply | None:
     r = await fetch_one(conn, "SELECT id, house_id, title, body FROM canned_replies "
                               "WHERE id = ?", (reply_id,))
     return None if r is None else CannedReply(int(r[0]), r[1], str(r[2]), str(r[3]))
 
 
-async def bulk_insert_tickets(conn: aiosqlite.Connection, rows: list[tuple[Any, ...]]) -> None:
+async def bulk_insert_tickets(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
     """Bench/import helper: rows in the column order of INSERT below, inside one transaction."""
     await conn.executemany("""INSERT INTO tickets(code, resident_id, neighbourhood_id, kind,
         category_id, house_id, text, phone, status, assignee_id, created_at, updated_at,

@@ -6,11 +6,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.domain.models import Attachment, Ticket, TicketEvent
 from bot.domain.tickets import OPEN_STATUSES, Kind, Status
 from storage.base import fetch_all, fetch_one, fetch_value, iso, row_dict, to_model, to_models
+from storage.conn import Conn
 
 _OPEN = tuple(s.value for s in OPEN_STATUSES)
 _OPEN_SQL = "(" + ",".join("?" * len(_OPEN)) + ")"
@@ -25,7 +24,7 @@ _UPDATABLE = frozenset({
 })
 
 
-async def insert(conn: aiosqlite.Connection, *, code: str, resident_id: int,
+async def insert(conn: Conn, *, code: str, resident_id: int,
                  neighbourhood_id: int, kind: Kind, category_id: int, house_id: int,
                  text: str, phone: str | None, lat: float | None, lon: float | None,
                  now: datetime, due_at: datetime, sla_next_at: datetime | None,
@@ -44,21 +43,21 @@ async def insert(conn: aiosqlite.Connection, *, code: str, resident_id: int,
     return ticket
 
 
-async def get(conn: aiosqlite.Connection, ticket_id: int) -> Ticket | None:
+async def get(conn: Conn, ticket_id: int) -> Ticket | None:
     return to_model(Ticket, await fetch_one(conn, "SELECT * FROM tickets WHERE id = ?",
                                             (ticket_id,)))
 
 
-async def by_code(conn: aiosqlite.Connection, code: str) -> Ticket | None:
+async def by_code(conn: Conn, code: str) -> Ticket | None:
     return to_model(Ticket, await fetch_one(conn, "SELECT * FROM tickets WHERE code = ?",
                                             (code,)))
 
 
-async def code_exists(conn: aiosqlite.Connection, code: str) -> bool:
+async def code_exists(conn: Conn, code: str) -> bool:
     return await fetch_value(conn, "SELECT 1 FROM tickets WHERE code = ?", (code,)) is not None
 
 
-async def update(conn: aiosqlite.Connection, ticket_id: int, *, current: Ticket | None = None,
+async def update(conn: Conn, ticket_id: int, *, current: Ticket | None = None,
                  **fields: Any) -> Ticket:
     """Change columns and return the new row. With `current` (the row as read in this same
     transaction) the new row is derived from the stored values instead of read back: one
@@ -79,7 +78,7 @@ async def update(conn: aiosqlite.Connection, ticket_id: int, *, current: Ticket 
     return ticket
 
 
-async def add_event(conn: aiosqlite.Connection, *, ticket_id: int, at: datetime,
+async def add_event(conn: Conn, *, ticket_id: int, at: datetime,
                     actor_id: int | None, actor_role: str, action: str, public: bool,
                     body: str | None = None, details: dict[str, Any] | None = None) -> int:
     cur = await conn.execute("""
@@ -91,7 +90,7 @@ async def add_event(conn: aiosqlite.Connection, *, ticket_id: int, at: datetime,
     return int(cur.lastrowid or 0)
 
 
-async def events(conn: aiosqlite.Connection, ticket_id: int, *, public_only: bool
+async def events(conn: Conn, ticket_id: int, *, public_only: bool
                  ) -> list[TicketEvent]:
     sql = "SELECT * FROM ticket_events WHERE ticket_id = ?"
     if public_only:
@@ -99,7 +98,7 @@ async def events(conn: aiosqlite.Connection, ticket_id: int, *, public_only: boo
     return to_models(TicketEvent, await fetch_all(conn, sql + " ORDER BY id", (ticket_id,)))
 
 
-async def add_attachment(conn: aiosqlite.Connection, *, ticket_id: int, event_id: int | None,
+async def add_attachment(conn: Conn, *, ticket_id: int, event_id: int | None,
                          kind: str, file_id: str, file_unique_id: str | None,
                          caption: str | None, now: datetime) -> int:
     cur = await conn.execute("""
@@ -110,25 +109,25 @@ async def add_attachment(conn: aiosqlite.Connection, *, ticket_id: int, event_id
     return int(cur.lastrowid or 0)
 
 
-async def attachments(conn: aiosqlite.Connection, ticket_id: int) -> list[Attachment]:
+async def attachments(conn: Conn, ticket_id: int) -> list[Attachment]:
     rows = await fetch_all(conn, "SELECT * FROM ticket_attachments WHERE ticket_id = ? "
                                  "ORDER BY id", (ticket_id,))
     return to_models(Attachment, rows)
 
 
-async def attachment_count(conn: aiosqlite.Connection, ticket_id: int) -> int:
+async def attachment_count(conn: Conn, ticket_id: int) -> int:
     return int(await fetch_value(conn, "SELECT count(*) FROM ticket_attachments "
                                        "WHERE ticket_id = ?", (ticket_id,)) or 0)
 
 
-async def by_resident(conn: aiosqlite.Connection, resident_id: int, *, limit: int,
+async def by_resident(conn: Conn, resident_id: int, *, limit: int,
                       offset: int = 0) -> list[Ticket]:
     rows = await fetch_all(conn, """SELECT * FROM tickets WHERE resident_id = ?
         ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?""", (resident_id, limit, offset))
     return to_models(Ticket, rows)
 
 
-async def count_by_resident(conn: aiosqlite.Connection, resident_id: int, *,
+async def count_by_resident(conn: Conn, resident_id: int, *,
                             open_only: bool = False) -> int:
     sql = "SELECT count(*) FROM tickets WHERE resident_id = ?"
     params: list[Any] = [resident_id]
@@ -139,7 +138,7 @@ async def count_by_resident(conn: aiosqlite.Connection, resident_id: int, *,
     return int(await fetch_value(conn, sql, params) or 0)
 
 
-async def open_by_resident_category(conn: aiosqlite.Connection, resident_id: int,
+async def open_by_resident_category(conn: Conn, resident_id: int,
                                     category_id: int) -> list[Ticket]:
     rows = await fetch_all(conn, f"""SELECT * FROM tickets WHERE resident_id = ?
         AND category_id = ? AND status IN {_OPEN_SQL} ORDER BY id DESC""",
@@ -147,19 +146,19 @@ async def open_by_resident_category(conn: aiosqlite.Connection, resident_id: int
     return to_models(Ticket, rows)
 
 
-async def filed_by_key(conn: aiosqlite.Connection, idem_key: str) -> Ticket | None:
+async def filed_by_key(conn: Conn, idem_key: str) -> Ticket | None:
     """The ticket a draft already became (see services.tickets.file_ticket), if any."""
     value = await fetch_value(conn, "SELECT value FROM kv WHERE key = ?", (f"filed:{idem_key}",))
     return None if value is None else await get(conn, int(value))
 
 
-async def remember_filed(conn: aiosqlite.Connection, idem_key: str, ticket_id: int) -> None:
+async def remember_filed(conn: Conn, idem_key: str, ticket_id: int) -> None:
     """Inside the filing transaction: a second confirm of the same draft finds this ticket."""
     await conn.execute("INSERT INTO kv(key, value) VALUES (?, ?)",
                        (f"filed:{idem_key}", str(ticket_id)))
 
 
-async def handled_by(conn: aiosqlite.Connection, actor_id: int, actions: list[str], *,
+async def handled_by(conn: Conn, actor_id: int, actions: list[str], *,
                      since: datetime, limit: int) -> list[tuple[Ticket, TicketEvent]]:
     """The newest events of these kinds this person did since `since`, with their tickets
     (a mayor's inbox: what they already routed or closed)."""

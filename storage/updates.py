@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from storage.base import fetch_value, iso
+from storage.conn import Conn
 
 
-async def claim(conn: aiosqlite.Connection, update_id: int, now: datetime) -> bool:
+async def claim(conn: Conn, update_id: int, now: datetime) -> bool:
     """True the first time an update id is seen, False for a repeat."""
     cur = await conn.execute(
         "INSERT OR IGNORE INTO processed_updates(update_id, at) VALUES (?, ?)",
@@ -17,11 +16,11 @@ async def claim(conn: aiosqlite.Connection, update_id: int, now: datetime) -> bo
     return cur.rowcount == 1
 
 
-async def prune(conn: aiosqlite.Connection, now: datetime, keep: timedelta) -> int:
+async def prune(conn: Conn, now: datetime, keep: timedelta) -> int:
     cur = await conn.execute("DELETE FROM processed_updates WHERE at < ?", (iso(now - keep),))
     return cur.rowcount
 
 
-async def max_claimed(conn: aiosqlite.Connection) -> int:
+async def max_claimed(conn: Conn) -> int:
     """Highest update id ever processed (0 if none): a fresh Bot API server must number above it."""
     return int(await fetch_value(conn, "SELECT max(update_id) FROM processed_updates") or 0)

@@ -11,9 +11,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage import group_bindings, people, places
+from storage.conn import Conn
 
 SAMPLE_NEIGHBOURHOOD = "ISL01"          # قائمیه, Islamshahr (data/places.csv)
 GROUP_HOUSE = "welfare"                 # the staff group chat belongs to this house
@@ -68,7 +67,7 @@ def resident(user_id: int) -> SandboxPerson:
                          resident_name(user_id), "ساکن محله", "Resident")
 
 
-async def _ensure_role(conn: aiosqlite.Connection, person_id: int, role: str, *,
+async def _ensure_role(conn: Conn, person_id: int, role: str, *,
                        house_id: int | None, scope_kind: str, scope_id: int | None,
                        now: datetime) -> None:
     for existing in await people.active_roles(conn, person_id):
@@ -79,7 +78,7 @@ async def _ensure_role(conn: aiosqlite.Connection, person_id: int, role: str, *,
                           scope_id=scope_id, created_by=ADMIN, now=now)
 
 
-async def seed(conn: aiosqlite.Connection, now: datetime) -> list[SandboxPerson]:
+async def seed(conn: Conn, now: datetime) -> list[SandboxPerson]:
     """Create (or confirm) the cast and return it in side-list order. Needs reference data."""
     hood = await places.neighbourhood_by_code(conn, SAMPLE_NEIGHBOURHOOD)
     if hood is None:

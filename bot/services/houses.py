@@ -4,11 +4,10 @@ Persian letters («خانه‌ی امداد», «امداد», «كميته ام
 
 from __future__ import annotations
 
-import aiosqlite
-
 from bot.domain.models import House
 from bot.domain.text import compact
 from storage import places
+from storage.conn import Conn
 
 _PREFIXES = (compact("خانه"), "house")
 MAX_WORDS = 4
@@ -44,7 +43,7 @@ def match_house(houses: list[House], text: str) -> House | None:
     return next((h for h in houses if key in house_keys(h)), None)
 
 
-async def split_house(conn: aiosqlite.Connection, text: str) -> tuple[House | None, str]:
+async def split_house(conn: Conn, text: str) -> tuple[House | None, str]:
     """The house named at the start of `text` (the longest run of words that names one) and
     the rest (the reason); (None, text) when it starts with no house."""
     houses = await places.houses(conn)

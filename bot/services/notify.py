@@ -11,10 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-import aiosqlite
-
 from bot.i18n import choose_locale
 from storage import people, places
+from storage.conn import Conn
 from storage.db import Database
 
 
@@ -36,7 +35,7 @@ class ReferenceNames:
 
     cache: dict[tuple[Ref, int], Name | None] = field(default_factory=dict)
 
-    async def load(self, conn: aiosqlite.Connection, wanted: Iterable[tuple[Ref, int]]
+    async def load(self, conn: Conn, wanted: Iterable[tuple[Ref, int]]
                    ) -> dict[tuple[Ref, int], Name | None]:
         found: dict[tuple[Ref, int], Name | None] = {}
         for ref in wanted:
@@ -46,7 +45,7 @@ class ReferenceNames:
         return found
 
 
-async def _read(conn: aiosqlite.Connection, table: Ref, item_id: int) -> Name | None:
+async def _read(conn: Conn, table: Ref, item_id: int) -> Name | None:
     if table is Ref.HOUSE:
         row = await places.house(conn, item_id)
         return (row.name_fa, row.name_en) if row else None

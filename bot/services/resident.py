@@ -11,8 +11,6 @@ import math
 from datetime import timedelta
 from typing import Any
 
-import aiosqlite
-
 from bot.deps import Deps
 from bot.domain import sla
 from bot.domain.models import Neighbourhood, Ticket
@@ -25,6 +23,7 @@ from bot.services.errors import Refused
 from bot.services.tickets import Actor, AttachmentIn, announce, apply
 from storage import places, roles_query
 from storage import tickets as repo
+from storage.conn import Conn
 
 CLOSED = N_("This request is already closed.")
 EXPIRED = N_("This menu has expired.")
@@ -32,14 +31,14 @@ RATED = N_("You have already rated this request.")
 TOO_LATE = N_("This request can no longer be reopened. Please send a new request.")
 
 
-async def owned_ticket(conn: aiosqlite.Connection, ticket_id: int, resident_id: int
+async def owned_ticket(conn: Conn, ticket_id: int, resident_id: int
                        ) -> Ticket | None:
     """A ticket only if it belongs to this resident: others' tickets look like missing ones."""
     ticket = await repo.get(conn, ticket_id)
     return ticket if ticket is not None and ticket.resident_id == resident_id else None
 
 
-async def owned_by_code(conn: aiosqlite.Connection, code: str, resident_id: int
+async def owned_by_code(conn: Conn, code: str, resident_id: int
                         ) -> Ticket | None:
     ticket = await repo.by_code(conn, code)
     return ticket if ticket is not None and ticket.resident_id == resident_id else None
@@ -47,7 +46,7 @@ async def owned_by_code(conn: aiosqlite.Connection, code: str, resident_id: int
 
 # ------------------------------------------------------------------ finding a neighbourhood
 
-async def search_neighbourhoods(conn: aiosqlite.Connection, query: str, limit: int = 8
+async def search_neighbourhoods(conn: Conn, query: str, limit: int = 8
                                 ) -> list[Neighbourhood]:
     """Neighbourhoods matching a typed name of the neighbourhood, its city or province."""
     names = await places.place_names(conn)
@@ -67,7 +66,7 @@ def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 6371.0 * 2 * math.asin(math.sqrt(a))
 
 
-async def nearest_neighbourhoods(conn: aiosqlite.Connection, lat: float, lon: float,
+async def nearest_neighbourhoods(conn: Conn, lat: float, lon: float,
                                  limit: int = 5) -> list[tuple[Neighbourhood, float]]:
     items = await places.neighbourhoods_with_coordinates(conn)
     ranked = sorted(((n, _km(lat, lon, n.lat or 0.0, n.lon or 0.0)) for n in items),
@@ -77,7 +76,7 @@ async def nearest_neighbourhoods(conn: aiosqlite.Connection, lat: float, lon: fl
 
 # ------------------------------------------------------------------ follow-ups and withdraw
 
-async def _staff_chats(conn: aiosqlite.Connection, ticket: Ticket) -> list[int]:
+async def _staff_chats(conn: Conn, ticket: Ticket) -> list[int]:
     """Whoever works on the ticket: its assignee, else the house staff and groups of the area."""
     if ticket.assignee_id is not None:
         return [ticket.assignee_id]
@@ -87,7 +86,7 @@ async def _staff_chats(conn: aiosqlite.Connection, ticket: Ticket) -> list[int]:
     return list(dict.fromkeys([*staff, *groups]))
 
 
-async def add_resident_message(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket,
+async def add_resident_message(conn: Conn, deps: Deps, ticket: Ticket,
                                resident_id: int, body: str,
                                attachments: list[AttachmentIn]) -> Ticket:
     """A follow-up or an answer from the resident. Answering a question resumes the clock."""
@@ -111,7 +110,7 @@ async def add_resident_message(conn: aiosqlite.Connection, deps: Deps, ticket: T
     return updated
 
 
-async def withdraw(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket,
+async def withdraw(conn: Conn, deps: Deps, ticket: Ticket,
                    resident_id: int) -> Ticket:
     if not allowed(ticket.status, Action.WITHDRAW):
         raise Refused(CLOSED)
@@ -136,7 +135,7 @@ def can_reopen(deps: Deps, ticket: Ticket) -> bool:
     return deps.clock.now() - closed <= timedelta(days=deps.settings.reopen_days)
 
 
-async def rate(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, resident_id: int,
+async def rate(conn: Conn, deps: Deps, ticket: Ticket, resident_id: int,
                stars: int) -> Ticket:
     if ticket.status is not Status.CLOSED:
         raise Refused(EXPIRED)
@@ -149,7 +148,7 @@ async def rate(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, resident_
     return updated
 
 
-async def rate_comment(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket,
+async def rate_comment(conn: Conn, deps: Deps, ticket: Ticket,
                        resident_id: int, comment: str) -> Ticket:
     updated, _ = await apply(conn, deps, ticket, Action.RATE, Actor(resident_id, "resident"),
                              body=comment, details={"comment": True},
@@ -157,7 +156,7 @@ async def rate_comment(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket,
     return updated
 
 
-async def reopen(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, resident_id: int,
+async def reopen(conn: Conn, deps: Deps, ticket: Ticket, resident_id: int,
                  reason: str) -> Ticket:
     """Not resolved: same house, a fresh window, and the staff are told why."""
     if not can_reopen(deps, ticket):
@@ -171,7 +170,7 @@ async def reopen(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, residen
 
 # ------------------------------------------------------------------ telling the resident
 
-async def tell_resident(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, event_id: int,
+async def tell_resident(conn: Conn, deps: Deps, ticket: Ticket, event_id: int,
                         *, body: str | None = None) -> None:
     """One message to the resident about a change staff made (status, reply, question,
     closing). Replying to it in Telegram attaches the reply to the ticket. A closed ticket
@@ -183,7 +182,7 @@ async def tell_resident(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, 
                           body=body, due=when(ticket.due_at))
 
 
-async def notify_resident(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket,
+async def notify_resident(conn: Conn, deps: Deps, ticket: Ticket,
                           event_id: int, kind: str, notice: NoticeKind, *,
                           closing: bool = False, **args: Any) -> None:
     """The one way a staff change reaches the resident: keyed by the event (exactly once),

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NoReturn
 
-import aiosqlite
-
 from bot.deps import Deps
 from bot.domain import forms as steps
 from bot.domain.delivery import receipt_key
@@ -27,6 +25,7 @@ from bot.services.tickets import AttachmentIn, Draft, file_ticket
 from storage import forms, people, places
 from storage import outbox as outbox_repo
 from storage import tickets as repo
+from storage.conn import Conn
 
 EXPIRED = N_("This menu has expired.")
 FOLLOW_CLOSED = N_("This request is closed, so I could not add your message. Please send a "
@@ -57,7 +56,7 @@ def _new(deps: Deps, person_id: int, chat_id: int, mode: steps.Mode, step: str,
                         started_at=now, at=now, **values)
 
 
-async def _put(conn: aiosqlite.Connection, deps: Deps, form: ResidentForm,
+async def _put(conn: Conn, deps: Deps, form: ResidentForm,
                **changes: Any) -> ResidentForm:
     now = deps.clock.now()
     form = form.model_copy(update={**changes, "at": now})
@@ -70,11 +69,11 @@ async def _save(deps: Deps, form: ResidentForm, **changes: Any) -> ResidentForm:
         return await _put(conn, deps, form, **changes)
 
 
-async def _open_count(conn: aiosqlite.Connection, person_id: int) -> int:
+async def _open_count(conn: Conn, person_id: int) -> int:
     return await repo.count_by_resident(conn, person_id, open_only=True)
 
 
-async def _owned_open(conn: aiosqlite.Connection, ticket_id: int | None, person_id: int
+async def _owned_open(conn: Conn, ticket_id: int | None, person_id: int
                       ) -> Ticket:
     ticket = await conn_level.owned_ticket(conn, ticket_id, person_id) if ticket_id else None
     if ticket is None or not ticket.is_open:
@@ -128,7 +127,7 @@ class Started:
     neighbourhood: Neighbourhood | None     # None: the place must be chosen first
 
 
-async def _start(conn: aiosqlite.Connection, deps: Deps, person: Person, chat_id: int
+async def _start(conn: Conn, deps: Deps, person: Person, chat_id: int
                  ) -> Started:
     limit = deps.settings.max_open_tickets
     if await _open_count(conn, person.id) >= limit:
@@ -326,7 +325,7 @@ async def confirm(deps: Deps, form: ResidentForm, key: str) -> Filed:
                   attachments=_attachments(form), urgent=form.urgent,
                   urgent_reason=form.urgent_reason)
 
-    async def drop_form(conn: aiosqlite.Connection) -> None:
+    async def drop_form(conn: Conn) -> None:
         await forms.delete(conn, form.person_id)
 
     ticket, _ = await file_ticket(deps, draft, idem_key=form.id, then=drop_form)

@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
-import aiosqlite
-
 from bot.deps import Deps
 from bot.domain.models import Role
 from bot.i18n import N_, Translator, localized
 from bot.services.errors import Refused
 from storage import group_bindings, invites, people, places
+from storage.conn import Conn
 from storage.staff_queries import Area, neighbourhood_ids
 
 INVITE_DAYS = 7
@@ -60,12 +59,12 @@ def overlap(a: tuple[int, ...] | None, b: tuple[int, ...] | None) -> tuple[int, 
     return tuple(sorted(set(a) & set(b)))
 
 
-async def _role_areas(conn: aiosqlite.Connection, roles: list[Role]) -> list[Area]:
+async def _role_areas(conn: Conn, roles: list[Role]) -> list[Area]:
     return [Area(r.house_id, await neighbourhood_ids(conn, r.scope_kind, r.scope_id))
             for r in roles]
 
 
-async def scope_for(conn: aiosqlite.Connection, person_id: int, roles: list[Role], *,
+async def scope_for(conn: Conn, person_id: int, roles: list[Role], *,
                     chat_id: int, group: bool) -> Scope:
     """Admins reach everything; in a group only the group's binding (for the person's houses)."""
     if any(r.role == "admin" for r in roles):
@@ -109,7 +108,7 @@ INVITE_USAGE = N_(
     "Houses: {houses}")
 
 
-async def house_codes(conn: aiosqlite.Connection) -> str:
+async def house_codes(conn: Conn) -> str:
     """The codes of the houses table (from data/houses.csv), for a Refused message."""
     return ", ".join(h.code for h in await places.houses(conn))
 
@@ -122,7 +121,7 @@ class InviteSpec:
     scope_ids: list[int]
 
 
-async def parse_invite(conn: aiosqlite.Connection, role: str, house: str | None,
+async def parse_invite(conn: Conn, role: str, house: str | None,
                        area: str) -> InviteSpec:
     """Validate role, house and area (`CODE1,CODE2`, `city:CODE`, `province:CODE`, `all`)."""
     role = role.lower().strip()
@@ -163,7 +162,7 @@ async def parse_invite(conn: aiosqlite.Connection, role: str, house: str | None,
     return InviteSpec(role, house_id, "neighbourhood", ids)
 
 
-async def create_invite(conn: aiosqlite.Connection, deps: Deps, spec: InviteSpec, *,
+async def create_invite(conn: Conn, deps: Deps, spec: InviteSpec, *,
                         created_by: int | None, days: int = INVITE_DAYS) -> invites.Invite:
     now = deps.clock.now()
     return await invites.create(conn, code=secrets.token_urlsafe(12), role=spec.role,
@@ -183,7 +182,7 @@ class Consumed(StrEnum):
     EXPIRED = "expired"
 
 
-async def consume_invite(conn: aiosqlite.Connection, deps: Deps, code: str, person_id: int
+async def consume_invite(conn: Conn, deps: Deps, code: str, person_id: int
                          ) -> tuple[Consumed, invites.Invite | None]:
     """Turn a one-time invite into roles, inside the caller's transaction."""
     now = deps.clock.now()
@@ -206,7 +205,7 @@ async def consume_invite(conn: aiosqlite.Connection, deps: Deps, code: str, pers
     return Consumed.OK, invite
 
 
-async def describe_role(conn: aiosqlite.Connection, tr: Translator, role: str,
+async def describe_role(conn: Conn, tr: Translator, role: str,
                         house_id: int | None, scope_kind: str, scope_id: int | None) -> str:
     """«staff · Welfare House · Qaemiyeh» in the reader's language."""
     names = {"mayor": tr._("mayor"), "staff": tr._("staff"), "supervisor": tr._("supervisor"),

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from bot.deps import Deps
 from bot.domain import sla
 from bot.domain.models import Person, Ticket
@@ -27,6 +25,7 @@ from bot.domain.tickets import Action, Status
 from bot.services import windows
 from bot.services.tickets import SYSTEM, apply
 from storage import people, roles_query, sla_queries, updates
+from storage.conn import Conn
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +92,7 @@ class _Writes:
     notices: list[Notice] = field(default_factory=list)
 
 
-async def _handle_isolated(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
+async def _handle_isolated(conn: Conn, deps: Deps, cache: _BatchCache,
                            ticket: Ticket, done: dict[str, datetime], now: datetime,
                            writes: _Writes) -> None:
     mine = _Writes()
@@ -114,7 +113,7 @@ async def _handle_isolated(conn: aiosqlite.Connection, deps: Deps, cache: _Batch
         writes.notices.extend(mine.notices)
 
 
-async def _handle(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache, ticket: Ticket,
+async def _handle(conn: Conn, deps: Deps, cache: _BatchCache, ticket: Ticket,
                   done: dict[str, datetime], now: datetime,
                   writes: _Writes) -> None:
     """Take the ticket's due actions. `done` was read in this transaction and the plan never
@@ -156,7 +155,7 @@ class _BatchCache:
     roles: dict[tuple[str, int, int | None], list[int]] = field(default_factory=dict)
     groups: dict[tuple[int, int], list[int]] = field(default_factory=dict)
 
-    async def preload_people(self, conn: aiosqlite.Connection, ids: list[int]) -> None:
+    async def preload_people(self, conn: Conn, ids: list[int]) -> None:
         wanted = set(ids) - set(self.people)
         if not wanted:
             return
@@ -164,12 +163,12 @@ class _BatchCache:
         for person_id in wanted:
             self.people[person_id] = found.get(person_id)
 
-    async def person(self, conn: aiosqlite.Connection, person_id: int) -> Person | None:
+    async def person(self, conn: Conn, person_id: int) -> Person | None:
         if person_id not in self.people:
             self.people[person_id] = await people.get(conn, person_id)
         return self.people[person_id]
 
-    async def people_with_role(self, conn: aiosqlite.Connection, role: str,
+    async def people_with_role(self, conn: Conn, role: str,
                                neighbourhood_id: int, house_id: int | None = None
                                ) -> list[int]:
         key = (role, neighbourhood_id, house_id)
@@ -178,7 +177,7 @@ class _BatchCache:
                                                                  house_id)
         return list(self.roles[key])
 
-    async def bound_groups(self, conn: aiosqlite.Connection, house_id: int,
+    async def bound_groups(self, conn: Conn, house_id: int,
                            neighbourhood_id: int) -> list[int]:
         key = (house_id, neighbourhood_id)
         if key not in self.groups:
@@ -190,7 +189,7 @@ def _key(ticket: Ticket, action: str, chat_id: int) -> str:
     return f"sla:{ticket.id}:{ticket.window_no}:{action}:{chat_id}"
 
 
-async def _perform(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
+async def _perform(conn: Conn, deps: Deps, cache: _BatchCache,
                    out: list[Notice], ticket: Ticket, action: str) -> list[int]:
     """Queue the notices for one action into `out`; returns who was told."""
 
@@ -238,14 +237,14 @@ async def _perform(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
     raise ValueError(f"unknown SLA action {action}")
 
 
-async def _house_team(conn: aiosqlite.Connection, cache: _BatchCache, ticket: Ticket
+async def _house_team(conn: Conn, cache: _BatchCache, ticket: Ticket
                       ) -> list[int]:
     staff = await cache.people_with_role(conn, "staff", ticket.neighbourhood_id, ticket.house_id)
     groups = await cache.bound_groups(conn, ticket.house_id, ticket.neighbourhood_id)
     return [*staff, *groups]
 
 
-async def _reminder_recipients(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
+async def _reminder_recipients(conn: Conn, deps: Deps, cache: _BatchCache,
                                ticket: Ticket) -> list[int]:
     """The assignee; nobody took it: the house team of the area; no team: mayor/admin chat."""
     if ticket.assignee_id is not None:
@@ -260,7 +259,7 @@ async def _reminder_recipients(conn: aiosqlite.Connection, deps: Deps, cache: _B
     return [admin] if admin is not None else []
 
 
-async def _breach_recipients(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
+async def _breach_recipients(conn: Conn, deps: Deps, cache: _BatchCache,
                              ticket: Ticket) -> list[int]:
     """Mayor(s) of the neighbourhood and the house's supervisor(s) there; the admin chat
     stands in for missing supervisors (and for everyone when nobody is set up). The house's
@@ -277,7 +276,7 @@ async def _breach_recipients(conn: aiosqlite.Connection, deps: Deps, cache: _Bat
     return list(dict.fromkeys(recipients))
 
 
-async def _second_recipients(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
+async def _second_recipients(conn: Conn, deps: Deps, cache: _BatchCache,
                              ticket: Ticket) -> list[int]:
     admin = deps.settings.admin_chat_id
     if admin is not None:
@@ -299,7 +298,7 @@ def _quiet_until(deps: Deps, now: datetime) -> datetime | None:
     return quiet.release(now, deps.settings.tz)
 
 
-async def _reminder_args(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
+async def _reminder_args(conn: Conn, deps: Deps, cache: _BatchCache,
                          ticket: Ticket) -> dict[str, Any]:
     """Time left measured on the ticket's clock ("6 office hours"), and the holidays that
     moved an office-time deadline (names in both languages, chosen when rendered)."""
@@ -314,7 +313,7 @@ async def _reminder_args(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCa
     return args
 
 
-async def _escalation_args(conn: aiosqlite.Connection, deps: Deps, cache: _BatchCache,
+async def _escalation_args(conn: Conn, deps: Deps, cache: _BatchCache,
                            ticket: Ticket, hours: int, *, second: bool) -> dict[str, Any]:
     assignee = await cache.person(conn, ticket.assignee_id) if ticket.assignee_id else None
     args = {**_place_args(ticket), "at": when(deps.clock.now()), "hours": hours,

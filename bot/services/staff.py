@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from bot.deps import Deps
 from bot.domain import sla
 from bot.domain.limits import parse_int
@@ -38,6 +36,7 @@ from bot.services.tickets import Actor, announce, apply
 from storage import people, places, visits
 from storage import staff_queries as q
 from storage import tickets as repo
+from storage.conn import Conn
 from storage.staff_queries import CannedReply as CannedReply
 
 PAGE = 8
@@ -65,7 +64,7 @@ def _actor(scope: Scope) -> Actor:
     return Actor(scope.person_id, scope.role)
 
 
-async def find(conn: aiosqlite.Connection, scope: Scope, ref: Ref, *, need: str = "any"
+async def find(conn: Conn, scope: Scope, ref: Ref, *, need: str = "any"
                ) -> Ticket:
     """`need`: "staff" (house work), "mayor" (triage) or "any" (read)."""
     areas = {"staff": scope.staff_areas, "mayor": scope.mayor_areas}.get(need, scope.areas)
@@ -367,7 +366,7 @@ class CardView:
         return self.attachments > 0 or self.located
 
 
-async def _card_view(conn: aiosqlite.Connection, deps: Deps, scope: Scope, ticket: Ticket, *,
+async def _card_view(conn: Conn, deps: Deps, scope: Scope, ticket: Ticket, *,
                      history: bool) -> CardView:
     n = await places.neighbourhood(conn, ticket.neighbourhood_id)
     house = await places.house(conn, ticket.house_id)
@@ -397,12 +396,12 @@ async def _card_view(conn: aiosqlite.Connection, deps: Deps, scope: Scope, ticke
         reopen_reason=reopens[-1] if reopens and ticket.is_open else None)
 
 
-async def _visit_tag(conn: aiosqlite.Connection, ticket_id: int) -> tuple[str, str] | None:
+async def _visit_tag(conn: Conn, ticket_id: int) -> tuple[str, str] | None:
     found = (await visits.tags(conn, [ticket_id])).get(ticket_id)
     return (found[1], found[2]) if found else None
 
 
-async def _event_view(conn: aiosqlite.Connection, event: TicketEvent) -> EventView:
+async def _event_view(conn: Conn, event: TicketEvent) -> EventView:
     who = ""
     if event.actor_id is not None:
         person = await people.get(conn, event.actor_id)
@@ -457,11 +456,11 @@ class ListView:
         return [i.ticket for i in self.items]
 
 
-async def _items(conn: aiosqlite.Connection, tickets: list[Ticket]) -> list[ListItem]:
+async def _items(conn: Conn, tickets: list[Ticket]) -> list[ListItem]:
     return [ListItem(t, await places.neighbourhood(conn, t.neighbourhood_id)) for t in tickets]
 
 
-async def _queue(conn: aiosqlite.Connection, deps: Deps, scope: Scope, kind: str, page: int,
+async def _queue(conn: Conn, deps: Deps, scope: Scope, kind: str, page: int,
                  inbox: bool) -> tuple[list[Ticket], int]:
     statuses = (Status.NEW.value, Status.REOPENED.value) if inbox else q.OPEN
     areas = scope.mayor_areas if inbox else scope.staff_areas
@@ -525,7 +524,7 @@ def phone_variants(text: str) -> list[str] | None:
     return ["0" + tail, "+98" + tail, "98" + tail, tail]
 
 
-async def _search(conn: aiosqlite.Connection, deps: Deps, scope: Scope, text: str
+async def _search(conn: Conn, deps: Deps, scope: Scope, text: str
                   ) -> list[Ticket]:
     areas = scope.areas
     code = normalize_tracking_code(text)

@@ -12,8 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
-
 from bot.deps import Deps
 from bot.domain.delivery import RECEIPT, RECEIPT_GRACE, receipt_key
 from bot.domain.models import Ticket
@@ -23,6 +21,7 @@ from bot.domain.tickets import Action, Kind, next_status
 from bot.services import windows
 from storage import places, roles_query
 from storage import tickets as repo
+from storage.conn import Conn
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ class Draft:
     urgent_reason: str | None = None
 
 
-async def _unique_code(conn: aiosqlite.Connection) -> str:
+async def _unique_code(conn: Conn) -> str:
     for _ in range(20):
         code = generate_tracking_code()
         if not await repo.code_exists(conn, code):
@@ -67,8 +66,8 @@ async def _unique_code(conn: aiosqlite.Connection) -> str:
 
 
 async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
-                      then: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None,
-                      after: Callable[[aiosqlite.Connection, Ticket], Awaitable[None]]
+                      then: Callable[[Conn], Awaitable[None]] | None = None,
+                      after: Callable[[Conn, Ticket], Awaitable[None]]
                       | None = None) -> tuple[Ticket, bool]:
     """Create the ticket, its first event, its deadline and the staff notifications at once.
 
@@ -121,7 +120,7 @@ async def file_ticket(deps: Deps, draft: Draft, *, idem_key: str,
     return ticket, True
 
 
-async def apply(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, action: Action,
+async def apply(conn: Conn, deps: Deps, ticket: Ticket, action: Action,
                 actor: Actor, *, body: str | None = None, public: bool = True,
                 details: dict[str, Any] | None = None, derive_row: bool = False,
                 **changes: Any) -> tuple[Ticket, int]:
@@ -139,7 +138,7 @@ async def apply(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, action: 
     return updated, event_id
 
 
-async def announce(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket, *, reason: str,
+async def announce(conn: Conn, deps: Deps, ticket: Ticket, *, reason: str,
                    key_suffix: str = "", skip: int | None = None) -> int:
     """Tell the mayor(s), the house staff and bound groups of the area about a ticket in their
     queue: one message each. If nobody of that house covers the area, the mayor and the admin

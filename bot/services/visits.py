@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.deps import Deps
 from bot.domain import visits as rules
 from bot.domain.forms import FormFile
@@ -28,6 +26,7 @@ from bot.services.tickets import Actor, AttachmentIn, Draft, file_ticket
 from storage import places
 from storage import tickets as tickets_repo
 from storage import visits as repo
+from storage.conn import Conn
 from storage.db import Database
 from storage.staff_queries import neighbourhood_ids
 
@@ -63,7 +62,7 @@ class WrongDigits(Refused):
 # ---------------------------------------------------------------------------- helpers
 
 
-async def _area(conn: aiosqlite.Connection, roles: list[Role]) -> set[int]:
+async def _area(conn: Conn, roles: list[Role]) -> set[int]:
     """Neighbourhoods where this person may hold a visit (their mayor and staff roles)."""
     found: set[int] = set()
     for role in roles:
@@ -73,14 +72,14 @@ async def _area(conn: aiosqlite.Connection, roles: list[Role]) -> set[int]:
     return found
 
 
-async def _open(conn: aiosqlite.Connection, person_id: int) -> Visit:
+async def _open(conn: Conn, person_id: int) -> Visit:
     visit = await repo.open_visit(conn, person_id)
     if visit is None:
         raise Refused(NO_VISIT)
     return visit
 
 
-async def _in_step(conn: aiosqlite.Connection, person_id: int, *steps: str) -> Visit:
+async def _in_step(conn: Conn, person_id: int, *steps: str) -> Visit:
     visit = await _open(conn, person_id)
     if visit.step not in steps or (visit.draft is None and visit.step in rules.PERSON_STEPS):
         raise Refused(EXPIRED)
@@ -92,7 +91,7 @@ def _draft(visit: Visit) -> VisitDraft:
     return visit.draft
 
 
-async def _put(conn: aiosqlite.Connection, deps: Deps, visit: Visit, **fields: Any) -> Visit:
+async def _put(conn: Conn, deps: Deps, visit: Visit, **fields: Any) -> Visit:
     return await repo.update(conn, visit.id, deps.clock.now(), **fields)
 
 
@@ -108,7 +107,7 @@ class State:
     categories: list[Category] = field(default_factory=list)   # at the category step
 
 
-async def _state(conn: aiosqlite.Connection, visit: Visit, options: list[Neighbourhood] | None
+async def _state(conn: Conn, visit: Visit, options: list[Neighbourhood] | None
                  = None, resumed: bool = False) -> State:
     n = await places.neighbourhood(conn, visit.neighbourhood_id) \
         if visit.neighbourhood_id is not None else None
@@ -117,7 +116,7 @@ async def _state(conn: aiosqlite.Connection, visit: Visit, options: list[Neighbo
                  categories)
 
 
-async def _options(conn: aiosqlite.Connection, area: set[int]) -> list[Neighbourhood]:
+async def _options(conn: Conn, area: set[int]) -> list[Neighbourhood]:
     found = [await places.neighbourhood(conn, nid) for nid in sorted(area)]
     return [n for n in found if n is not None]
 
@@ -293,7 +292,7 @@ class Receipt:
     visit: Visit
 
 
-async def _receipt(conn: aiosqlite.Connection, ticket: Ticket, request: VisitRequest,
+async def _receipt(conn: Conn, ticket: Ticket, request: VisitRequest,
                    visit: Visit) -> Receipt:
     n = await places.neighbourhood(conn, ticket.neighbourhood_id)
     house = await places.house(conn, ticket.house_id)
@@ -325,7 +324,7 @@ async def file(deps: Deps, person_id: int, key: str, role: str) -> Receipt:
                    phone=draft.phone, lat=draft.lat, lon=draft.lon, attachments=files,
                    filed_by=Actor(person_id, role))
 
-    async def record(conn: aiosqlite.Connection, ticket: Ticket) -> None:
+    async def record(conn: Conn, ticket: Ticket) -> None:
         await repo.add_request(conn, ticket_id=ticket.id, visit_id=visit.id,
                                filer_id=person_id, name=draft.name, phone=draft.phone, now=now)
         await repo.update(conn, visit.id, now, draft=None, step=rules.READY)
@@ -355,7 +354,7 @@ async def end(deps: Deps, person_id: int) -> Summary:
         return await _summary(conn, visit)
 
 
-async def _summary(conn: aiosqlite.Connection, visit: Visit) -> Summary:
+async def _summary(conn: Conn, visit: Visit) -> Summary:
     receipts = []
     for request in await repo.requests_of(conn, visit.id):
         ticket = await tickets_repo.get(conn, request.ticket_id)
@@ -375,7 +374,7 @@ class Claimed:
     request: VisitRequest
 
 
-async def _claimable(conn: aiosqlite.Connection, code: str, now: datetime
+async def _claimable(conn: Conn, code: str, now: datetime
                      ) -> tuple[Ticket, VisitRequest]:
     ticket = await tickets_repo.by_code(conn, code) if code else None
     request = await repo.request(conn, ticket.id) if ticket is not None else None
@@ -388,7 +387,7 @@ async def _claimable(conn: aiosqlite.Connection, code: str, now: datetime
     return ticket, request
 
 
-async def _take_over(conn: aiosqlite.Connection, deps: Deps, ticket: Ticket,
+async def _take_over(conn: Conn, deps: Deps, ticket: Ticket,
                      request: VisitRequest, person_id: int, how: str) -> Claimed:
     now = deps.clock.now()
     await repo.claim(conn, ticket.id, person_id, now)
@@ -495,12 +494,12 @@ async def proxy_name(db: Database, ticket_id: int, chat_id: int) -> str | None:
         return await repo.proxy_name(conn, ticket_id, chat_id)
 
 
-async def tags(conn: aiosqlite.Connection, ticket_ids: list[int]
+async def tags(conn: Conn, ticket_ids: list[int]
                ) -> dict[int, tuple[int, str, str]]:
     """ticket id -> (visit id, title, resident's name): the channel on cards and exports."""
     return await repo.tags(conn, ticket_ids)
 
 
-async def counts(conn: aiosqlite.Connection) -> dict[tuple[int, int], int]:
+async def counts(conn: Conn) -> dict[tuple[int, int], int]:
     """(house id, neighbourhood id) -> requests filed at visits, for /stats."""
     return await repo.counts_by_place(conn, None)
