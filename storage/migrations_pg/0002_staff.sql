@@ -20,3 +20,14 @@ INSERT INTO canned_replies(house_id, title, body) VALUES
     (NULL, 'مراجعه حضوری', 'لطفاً در ساعات اداری با کارت ملی به دفتر خانه در محله مراجعه کنید.'),
     (NULL, 'نیاز به مدارک', 'برای پیگیری، لطفاً تصویر مدارک لازم را همین‌جا بفرستید.'),
     (NULL, 'اورژانس', 'در موارد فوری با اورژانس اجتماعی ۱۲۳ یا اورژانس پزشکی ۱۱۵ تماس بگیرید.');
+
+-- pg_trgm finds letters by the database's LC_CTYPE: under "C" Persian text yields no trigrams
+-- and every search reads the whole table (right answers, slowly). Say so once, here.
+DO $$
+BEGIN
+    IF array_length(show_trgm('خانه'), 1) IS NULL THEN
+        RAISE WARNING 'database LC_CTYPE % gives Persian text no trigrams: create the database with a UTF-8 ctype (e.g. C.UTF-8) so search can use tickets_text_trgm',
+            current_setting('lc_ctype');
+    END IF;
+END
+$$;
