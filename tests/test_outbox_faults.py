@@ -9,6 +9,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -66,7 +67,7 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(database_url: str) -> AsyncIterator[Rig]:
+async def rig(tmp_path: Path, database_url: str) -> AsyncIterator[Rig]:
     emu = Emulator(token=TOKEN)
     await emu.start()
     for uid in range(1, 7):

@@ -148,10 +148,11 @@ async def _legacy(h: Harness, form: dict[str, Any], state: str = "describe") -> 
         async with db.tx() as conn:
             await conn.execute("DELETE FROM forms")
             await conn.execute("DELETE FROM conversations")
-            await conn.execute("DELETE FROM persisted_data WHERE kind = 'user' AND id = ?", (R,))
-            await conn.execute("INSERT INTO persisted_data(kind, id, data, updated_at) "
-                               "VALUES ('user', ?, ?, '2026-01-01T00:00:00+00:00')",
-                               (R, json.dumps({"form": form})))
+            await conn.execute(
+                "INSERT INTO persisted_data(kind, id, data, updated_at) "
+                "VALUES ('user', ?, ?, '2026-01-01T00:00:00+00:00') "
+                "ON CONFLICT(kind, id) DO UPDATE SET data = excluded.data, "
+                "updated_at = excluded.updated_at", (R, json.dumps({"form": form})))
             await conn.execute("INSERT INTO conversations(name, key, state, updated_at) "
                                "VALUES ('resident', ?, ?, '2026-01-01T00:00:00+00:00')",
                                (json.dumps([R, R]), json.dumps(state)))
@@ -201,11 +202,12 @@ async def test_unreadable_old_form_ends_politely(h: Harness) -> None:
 # ------------------------------------------------------------------ the model and its table
 
 
-async def test_forms_table_round_trip_and_states(database_url: str) -> None:
+async def test_forms_table_round_trip_and_states(tmp_path: Any) -> None:
     from bot.clock import FakeClock
     from bot.domain.forms import FormFile, ResidentForm
+    from storage.db import Database
 
-    db = database_for(database_url)
+    db = Database(tmp_path / "f.sqlite3")
     await db.open()
     await db.migrate()
     now = FakeClock().now()
