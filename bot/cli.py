@@ -58,14 +58,14 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services.reference import load_reference
     from bot.services.roles import InviteError, invite_link
     from bot.ui.errors import refused_text
-    from storage.db import Database
+    from storage.backends import database_for
 
     if problem := invite_argument_problem(args):
         print(f"error: {problem}", file=sys.stderr)
         return 2
     area = (args.neighbourhoods or (f"city:{args.city}" if args.city else
                                     f"province:{args.province}"))
-    db = Database(settings.database_path)
+    db = database_for(settings.database)
     await db.open()
     clock = SystemClock()
     deps = Deps(settings=settings, db=db, clock=clock, outbox=OutboxQueue(db, clock))
@@ -93,9 +93,9 @@ async def _run_places(settings: Settings, args: argparse.Namespace) -> int:
 async def _import_places(settings: Settings, path: Path) -> int:
     from bot.reference import ImportError_
     from bot.services.reference import import_places, load_reference
-    from storage.db import Database
+    from storage.backends import database_for
 
-    db = Database(settings.database_path)
+    db = database_for(settings.database)
     await db.open()
     try:
         await load_reference(db)

@@ -10,7 +10,7 @@ import pytest
 
 from storage.url import sqlite_url
 from tests.harness import Harness, start_harness, stop_harness
-from tests.pg_server import pg_server, pg_url, server, stop_server
+from tests.pg_server import pg_server, pg_url, server, skip_reason, stop_server
 
 __all__ = ["pg_server", "pg_url"]    # fixtures, for every test module
 
@@ -56,6 +56,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only(why): a test about SQLite files by nature "
                             "(permissions, WAL, file backups, kill -9 on a file); its "
                             "[postgresql] run is skipped with the reason")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say plainly when the PostgreSQL half of the suite did not run, and why."""
+    if reason := skip_reason():
+        terminalreporter.write_line(f"PostgreSQL tests SKIPPED: {reason}", yellow=True,
+                                    bold=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

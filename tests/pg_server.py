@@ -159,13 +159,16 @@ class PgServer:
 
 _SERVER: PgServer | None = None
 _SKIP_REASON: str | None = None
+_START_ERROR: str | None = None
 
 
 def server() -> PgServer:
     """The session's server, started on first use; skips the test without binaries."""
-    global _SERVER, _SKIP_REASON
+    global _SERVER, _SKIP_REASON, _START_ERROR
     if _SERVER is not None:
         return _SERVER
+    if _START_ERROR is not None:        # binaries exist but the server would not start: fail
+        pytest.fail(_START_ERROR, pytrace=False)
     if _SKIP_REASON is None:
         bin_dir = find_pg_bin()
         if bin_dir is None:
@@ -176,10 +179,21 @@ def server() -> PgServer:
         else:
             candidate = PgServer(bin_dir, Path(tempfile.mkdtemp(prefix="mahalleyar-pg-")))
             atexit.register(stop_server)     # also when the run is interrupted
-            candidate.start()
+            try:
+                candidate.start()
+            except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+                detail = getattr(exc, "stderr", None) or str(exc)
+                _START_ERROR = f"PostgreSQL from {bin_dir} did not start: {detail}"
+                shutil.rmtree(candidate.data_dir, ignore_errors=True)
+                pytest.fail(_START_ERROR, pytrace=False)
             _SERVER = candidate
             return candidate
     pytest.skip(_SKIP_REASON)
+
+
+def skip_reason() -> str | None:
+    """Why the PostgreSQL tests were skipped (None: they ran, or none asked)."""
+    return _SKIP_REASON
 
 
 def stop_server() -> None:
