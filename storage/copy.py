@@ -35,9 +35,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 import aiosqlite
+
+from storage.url import DatabaseUrl, DatabaseUrlError, mask_password, parse_database_url
 
 CHUNK_ROWS = 5_000
 PROGRESS_ROWS = 100_000      # a table this big gets progress lines
@@ -59,35 +60,24 @@ class CopyFailed(Exception):
 
 # ---------------------------------------------------------------------------------- URLs
 
-def parse_url(url: str) -> tuple[str, str]:
-    """("sqlite", path) or ("postgresql", dsn). sqlite:///relative or sqlite:////absolute."""
-    scheme = url.split(":", 1)[0].lower()
-    if scheme == "sqlite":
-        if not url.startswith("sqlite:///"):
-            raise CopyRefused(f"not a SQLite URL (sqlite:///relative or sqlite:////absolute): "
-                              f"{redact(url)}")
-        path = unquote(url[len("sqlite:///"):])
-        if not path:
-            raise CopyRefused("a SQLite URL needs a file path: sqlite:///path/to/file.sqlite3")
-        return "sqlite", path
-    if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
-        return "postgresql", "postgresql" + url[len(scheme):]
-    raise CopyRefused(f"unknown database URL (sqlite:///… or postgresql://…): {redact(url)}")
+def parse_url(url: str) -> DatabaseUrl:
+    """storage.url's DATABASE_URL rules (sqlite:///relative, sqlite:////absolute,
+    postgresql://user:password@host:port/db); a bad one is refused in one line."""
+    try:
+        parsed = parse_database_url(url)
+    except DatabaseUrlError as exc:
+        raise CopyRefused(f"bad database URL: {exc}") from None
+    if parsed.dialect == "sqlite" and parsed.path == ":memory:":
+        raise CopyRefused("an in-memory SQLite database cannot be copied from or to")
+    return parsed
 
 
 def redact(url: str) -> str:
     """The URL without its password (safe to print)."""
     try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+        return parse_database_url(url).safe
+    except DatabaseUrlError:
+        return "<unusable URL>"
 
 
 # ------------------------------------------------------------------------ canonical rows
@@ -428,8 +418,9 @@ def _to_sqlite(value: Any) -> Any:
 class PostgresEndpoint:
     dialect = "postgresql"
 
-    def __init__(self, dsn: str, label: str) -> None:
-        self.dsn = dsn
+    def __init__(self, url: DatabaseUrl, label: str) -> None:
+        self.url = url
+        self.dsn = url.dsn
         self.label = label
         self._conn: Any = None
         self._tx: Any = None
@@ -444,9 +435,11 @@ class PostgresEndpoint:
         import asyncpg
 
         try:
-            self._conn = await asyncpg.connect(self.dsn)
-        except (OSError, asyncpg.PostgresError) as exc:
-            raise CopyRefused(f"cannot connect to {self.label}: {_one_line(exc)}") from exc
+            self._conn = await asyncpg.connect(
+                self.dsn, timeout=30, server_settings={"application_name": "mahalleyar copy-db"})
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            reason = mask_password(_one_line(exc), self.url)
+            raise CopyRefused(f"cannot connect to the {self.label}: {reason}") from None
         if not writable:
             self._tx = self.conn.transaction(isolation="repeatable_read", readonly=True)
             await self._tx.start()
@@ -457,12 +450,9 @@ class PostgresEndpoint:
             self._conn = None
 
     async def schema_version(self) -> int:
-        # Placeholder until the PostgreSQL migration bookkeeping lands: max(version).
-        table = await self.conn.fetchval("SELECT to_regclass('schema_version')::text")
-        if table is None:
-            return 0
-        return int(await self.conn.fetchval(
-            "SELECT coalesce(max(version), 0) FROM schema_version"))
+        from storage.pg import _schema_version
+
+        return await _schema_version(self.conn)
 
     async def tables(self) -> dict[str, Table]:
         rows = await self.conn.fetch("""
@@ -594,6 +584,15 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def _same(one: Endpoint, other: Endpoint) -> bool:
+    if isinstance(one, SqliteEndpoint) and isinstance(other, SqliteEndpoint):
+        return Path(one.path).resolve() == Path(other.path).resolve()
+    if isinstance(one, PostgresEndpoint) and isinstance(other, PostgresEndpoint):
+        a, b = one.url, other.url
+        return (a.host, a.port or 5432, a.database) == (b.host, b.port or 5432, b.database)
+    return False
+
+
 def _database_error(exc: BaseException) -> bool:
     if isinstance(exc, sqlite3.Error):
         return True
@@ -605,11 +604,11 @@ def _database_error(exc: BaseException) -> bool:
 
 
 def endpoint(url: str, role: str) -> Endpoint:
-    dialect, where = parse_url(url)
-    label = f"{role} {redact(url)}"
-    if dialect == "sqlite":
-        return SqliteEndpoint(where, label)
-    return PostgresEndpoint(where, label)
+    parsed = parse_url(url)
+    label = f"{role} {parsed.safe}"
+    if parsed.dialect == "sqlite":
+        return SqliteEndpoint(parsed.path, label)
+    return PostgresEndpoint(parsed, label)
 
 
 # ------------------------------------------------------------------------------- copy
@@ -734,8 +733,7 @@ async def copy_database(source_url: str, target_url: str, *, replace: bool = Fal
     started = time.perf_counter()
     source = endpoint(source_url, "source")
     target = endpoint(target_url, "target")
-    if (source.dialect, getattr(source, "path", None) or getattr(source, "dsn", None)) == \
-            (target.dialect, getattr(target, "path", None) or getattr(target, "dsn", None)):
+    if _same(source, target):
         raise CopyRefused("source and target are the same database")
     await source.open(writable=False)
     try:

@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.services.reference import load_reference
-from storage.db import Database, _split_sql, migration_files
+from storage.db import SqliteDatabase, _split_sql, migration_files
 
 BIG_ID = 2**63 - 7          # Telegram ids are 64-bit
 GROUP_CHAT = -1001234567890
@@ -28,7 +28,7 @@ TEXTS = [
 async def migrated(path: Path, version: int | None = None) -> Path:
     """An empty database migrated to `version` (default: the latest), no reference data."""
     if version is None:
-        db = Database(path)
+        db = SqliteDatabase(path)
         await db.open()
         await db.close()
         return path
@@ -45,7 +45,7 @@ async def migrated(path: Path, version: int | None = None) -> Path:
 
 async def realistic(path: Path, tickets: int = 40) -> Path:
     """Build the realistic database at `path` (migrated, reference loaded, rows inserted)."""
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.open()
     await load_reference(db)
     await db.close()
