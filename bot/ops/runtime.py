@@ -17,10 +17,10 @@ from telegram.ext import Application, TypeHandler
 from bot import metrics
 from bot.config import Settings
 from bot.ops import backup
-from bot.ops.lock import DatabaseLock
+from bot.ops.lock import DatabaseLock, lock_anchor
 from bot.ops.preflight import (
     StartError,
-    database_problem,
+    database_url_problem,
     port_problem,
     wait_for_bot_api,
 )
@@ -38,7 +38,7 @@ def fail(line: str) -> int:
 
 def run_bot(settings: Settings) -> int:
     """Polling, or the webhook server when WEBHOOK_URL is set. Returns the exit code."""
-    if problem := database_problem(settings.database_path):
+    if problem := database_url_problem(settings.database, settings.database_variable):
         return fail(problem)
     if settings.webhook_url and (problem := port_problem(
             settings.webhook_listen, settings.webhook_port, "WEBHOOK_PORT")):
@@ -46,10 +46,10 @@ def run_bot(settings: Settings) -> int:
     if settings.metrics_port and (problem := port_problem(
             settings.metrics_host, settings.metrics_port, "METRICS_PORT")):
         return fail(problem)
-    lock = DatabaseLock(settings.database_path)
+    lock = DatabaseLock(lock_anchor(settings))
     if not lock.acquire():
-        return fail(f"DATABASE_PATH: another bot process is running on {settings.database_path} "
-                    f"(it holds {lock.path})")
+        return fail(f"{settings.database_variable}: another bot process is running on "
+                    f"{settings.database.where} (it holds {lock.path})")
     try:
         return _run_locked(settings, lock)
     except StartError as exc:
@@ -64,7 +64,9 @@ def _run_locked(settings: Settings, lock: DatabaseLock) -> int:
     username = wait_for_bot_api(settings, alive=lock.beat)
     log.info("Bot API reachable: @%s", username)
     if settings.metrics_port:
-        metrics.serve(settings.metrics_host, settings.metrics_port, settings.database_path)
+        # The database gauges read the SQLite file; on PostgreSQL only the process's own.
+        metrics.serve(settings.metrics_host, settings.metrics_port,
+                      settings.database_path if settings.database.dialect == "sqlite" else None)
     from bot.app import build_application
 
     app = build_application(settings)
@@ -108,7 +110,10 @@ def add_operations(app: App, settings: Settings, lock: DatabaseLock | None) -> N
         app.bot_data["ops_lock"] = lock
         queue.run_repeating(_heartbeat, interval=HEARTBEAT_SECONDS, first=0.1,
                             name="heartbeat")
-    if settings.backup_dir is not None:
+    if settings.backup_dir is not None and settings.database.dialect != "sqlite":
+        log.warning("BACKUP_DIR is ignored on PostgreSQL: back it up with the server's tools "
+                    "(pg_dump, base backups)")
+    elif settings.backup_dir is not None:
         hour, minute = (int(x) for x in settings.backup_time.split(":"))
         queue.run_daily(_backup_job, time=clock_time(hour, minute, tzinfo=settings.tz),
                         name="backup")
