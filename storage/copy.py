@@ -766,10 +766,16 @@ async def _copy(source: Endpoint, target: Endpoint, replace: bool, say: Progress
         notes += await target.after_copy([t for t, _, _ in steps])
         results = []
         for table, columns, kinds in steps:
+            before = checks[table.name]
             after = TableChecksum(kinds)
+            began = last = time.perf_counter()
             async for chunk in target.stream(table, columns):
                 after.add(chunk)
-            before = checks[table.name]
+                now = time.perf_counter()
+                if before.rows >= PROGRESS_ROWS and now - last >= PROGRESS_SECONDS:
+                    say(f"  verifying {table.name}: {after.rows:,} / {before.rows:,} rows "
+                        f"({now - began:.0f} s)")
+                    last = now
             results.append(TableResult(table.name, before.rows, after.rows,
                                        before.hexdigest(), after.hexdigest()))
         if all(r.ok for r in results):
