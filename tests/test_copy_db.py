@@ -4,6 +4,7 @@ sure they mean something, against an independent dump of both databases."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -175,3 +176,19 @@ async def test_unreachable_postgresql_is_refused_without_the_password(
     captured = capsys.readouterr()
     assert "cannot connect" in captured.err
     assert "s3cret" not in captured.out + captured.err
+
+
+async def test_as_a_user_runs_it(source: Path, tmp_path: Path) -> None:
+    """`python -m bot copy-db` in its own process, with a relative sqlite:/// URL."""
+    from tests.test_config_cli import run_cli
+
+    await migrated(tmp_path / "target.sqlite3")
+    result = await asyncio.to_thread(
+        run_cli, "copy-db", "--from", "sqlite:///source.sqlite3", "--to",
+        "sqlite:///target.sqlite3", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == \
+        "copying sqlite:///source.sqlite3 -> sqlite:///target.sqlite3"
+    assert "row counts and checksums match" in result.stdout
+    help_text = await asyncio.to_thread(run_cli, "--help")
+    assert "copy-db" in help_text.stdout
