@@ -125,9 +125,28 @@ def _configure_copy(parser: argparse.ArgumentParser) -> None:
                         help="delete the target's rows first (in the copy's transaction)")
 
 
+def _bot_running_on(url: str) -> str | None:
+    """A bot holding a SQLite target's lock file would write into the copy (PostgreSQL: the
+    copy checks the leader's lease itself)."""
+    from bot.ops.lock import is_running
+    from storage.url import DatabaseUrlError, parse_database_url
+
+    try:
+        parsed = parse_database_url(url)
+    except DatabaseUrlError:
+        return None          # copy_database says what is wrong with it
+    if parsed.dialect == "sqlite" and parsed.path != ":memory:" \
+            and is_running(Path(parsed.path)):
+        return f"a bot is running on the target {parsed.path}; stop it first"
+    return None
+
+
 async def _run_copy(settings: Settings, args: argparse.Namespace) -> int:
     from storage.copy import CopyFailed, CopyRefused, copy_database, redact, report_lines
 
+    if problem := _bot_running_on(args.target):
+        print(f"copy-db: {problem}", file=sys.stderr)
+        return 2
     print(f"copying {redact(args.source)} -> {redact(args.target)}", flush=True)
     try:
         result = await copy_database(args.source, args.target, replace=args.replace,

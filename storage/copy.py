@@ -45,7 +45,7 @@ PROGRESS_ROWS = 100_000      # a table this big gets progress lines
 PROGRESS_SECONDS = 5.0       # ... at most this far apart
 
 # Tables that belong to one database's own bookkeeping, never copied.
-LOCAL_TABLES = {"schema_migrations", "schema_version", "leader_lease", "leadership"}
+LOCAL_TABLES = {"schema_version", "leader_lease"}
 
 Progress = Callable[[str], None]
 
@@ -440,9 +440,21 @@ class PostgresEndpoint:
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             reason = mask_password(_one_line(exc), self.url)
             raise CopyRefused(f"cannot connect to the {self.label}: {reason}") from None
+        if writable and (holder := await self.leader()):
+            await self.close()
+            raise CopyRefused(f"a bot leads on the {self.label} ({holder}); stop the bots "
+                              "first")
         if not writable:
             self._tx = self.conn.transaction(isolation="repeatable_read", readonly=True)
             await self._tx.start()
+
+    async def leader(self) -> str | None:
+        """The holder of a live leadership lease (bot/ops/leader.py), if any."""
+        if not await self.conn.fetchval("SELECT to_regclass('leader_lease') IS NOT NULL"):
+            return None
+        holder = await self.conn.fetchval(
+            "SELECT holder FROM leader_lease WHERE expires_at > now() LIMIT 1")
+        return None if holder is None else str(holder)
 
     async def close(self) -> None:
         if self._conn is not None:

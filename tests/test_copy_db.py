@@ -192,3 +192,17 @@ async def test_as_a_user_runs_it(source: Path, tmp_path: Path) -> None:
     assert "row counts and checksums match" in result.stdout
     help_text = await asyncio.to_thread(run_cli, "--help")
     assert "copy-db" in help_text.stdout
+
+
+async def test_a_target_a_bot_runs_on_is_refused(source: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.ops.lock import DatabaseLock
+
+    target = await migrated(tmp_path / "target.sqlite3")
+    lock = DatabaseLock(target)
+    assert lock.acquire()
+    try:
+        assert await main(["copy-db", "--from", url(source), "--to", url(target)]) == 2
+    finally:
+        lock.release()
+    assert "a bot is running on the target" in capsys.readouterr().err

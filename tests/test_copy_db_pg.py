@@ -81,3 +81,20 @@ async def test_unmigrated_postgresql_target_is_refused(source: Path,
             await copy_database(url(source), empty)
     finally:
         await pg_server.drop(empty)
+
+
+async def test_a_target_a_bot_leads_on_is_refused(source: Path, pg_url: str) -> None:
+    conn = await asyncpg.connect(pg_url)
+    try:
+        await conn.execute("""CREATE TABLE IF NOT EXISTS leader_lease (id INTEGER PRIMARY KEY,
+            holder TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
+            backend_pid INTEGER NOT NULL, acquired_at TIMESTAMPTZ NOT NULL,
+            renewed_at TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ NOT NULL)""")
+        await conn.execute("""INSERT INTO leader_lease VALUES (1, 'box:42:ab', 'box', 42,
+            pg_backend_pid(), now(), now(), now() + interval '1 minute')""")
+        with pytest.raises(CopyRefused, match=r"a bot leads on the target .*box:42:ab"):
+            await copy_database(url(source), pg_url)
+        await conn.execute("UPDATE leader_lease SET expires_at = now() - interval '1 second'")
+        assert (await copy_database(url(source), pg_url)).ok     # an expired lease: no leader
+    finally:
+        await conn.close()
