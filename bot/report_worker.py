@@ -9,6 +9,7 @@ stays flat whatever the period, and it never holds the bot's event loop or its G
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from datetime import datetime
@@ -45,18 +46,33 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     first, last = tuple(job["jalali_first"]), tuple(job["jalali_last"])
     out = writer(job["format"], Path(job["folder"]), file_stem(first, last), headers(tr),
                  rtl=tr.rtl)
-    conn = connect_read_only(job["db"])
-    try:
-        total = export_count(conn, areas, start, end)
-        _emit({"done": 0, "total": total})
-        done = 0
-        for chunk in export_chunks(conn, areas, start, end, int(job.get("chunk", 2000))):
-            for row in chunk:
-                out.write(formatter.cells(row))
-            done += len(chunk)
-            _emit({"done": done, "total": total})
-    finally:
-        conn.close()
+    chunk = int(job.get("chunk", 2000))
+    done = expected = 0
+
+    def total(count: int) -> None:
+        nonlocal expected
+        expected = count
+        _emit({"done": 0, "total": count})
+
+    def write(rows: list[Any]) -> None:
+        nonlocal done
+        for row in rows:
+            out.write(formatter.cells(row))
+        done += len(rows)
+        _emit({"done": done, "total": expected})
+
+    if str(job["db"]).startswith(("postgresql://", "postgres://")):
+        from storage.pg_export import export_postgres
+
+        asyncio.run(export_postgres(job["db"], areas, start, end, chunk, total, write))
+    else:
+        conn = connect_read_only(job["db"])
+        try:
+            total(export_count(conn, areas, start, end))
+            for rows in export_chunks(conn, areas, start, end, chunk):
+                write(rows)
+        finally:
+            conn.close()
     files = out.close()
     return {"files": [str(p) for p in files], "rows": done}
 

@@ -253,6 +253,9 @@ class PgDatabase(Database):
     def describe(self) -> str:
         return f"postgresql {self.url.where}"
 
+    def worker_target(self) -> str:
+        return self.url.dsn
+
     async def _connect(self, read_only: bool = False) -> asyncpg.Connection:
         settings = {"application_name": "mahalleyar"}
         if read_only:
@@ -330,10 +333,20 @@ class PgDatabase(Database):
                 version = number
             return version
 
+    async def _live(self) -> PgConn:
+        """The main connection; a new one if the server closed it (a restart, a failover of
+        the server, an idle timeout). The statement that met the closed connection failed;
+        the next one works again."""
+        conn = self.conn
+        if conn.raw.is_closed():
+            log.warning("the PostgreSQL connection was closed; connecting again")
+            conn = self._conn = PgConn(await self._connect())
+        return conn
+
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[Conn]:
         async with self._lock:
-            conn = self.conn
+            conn = await self._live()
             try:
                 await conn.raw.execute("BEGIN")
             except BaseException:
@@ -350,19 +363,19 @@ class PgDatabase(Database):
     @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[Conn]:
         async with self._lock:
-            yield self.conn
+            yield await self._live()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
         async with self._lock:
-            yield self.conn
+            yield await self._live()
 
     @asynccontextmanager
     async def report(self) -> AsyncIterator[Conn]:
         """Long read-only queries on a connection of their own (MVCC: they never wait for
         the bot's writes, nor it for them)."""
         async with self._report_lock:
-            if self._report_conn is None:
+            if self._report_conn is None or self._report_conn.raw.is_closed():
                 self.conn  # noqa: B018 - the main connection opened (and migrated) first
                 self._report_conn = PgConn(await self._connect(read_only=True))
             yield self._report_conn

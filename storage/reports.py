@@ -131,11 +131,10 @@ async def first_responses(conn: Conn, areas: list[Area], start: datetime,
     """(house, neighbourhood, clock, window start, first answer) of the answered requests, in
     chunks: office-time windows are measured by the working calendar, which SQL cannot do."""
     where, params = _period(areas, start, end)
-    async with conn.execute(f"""SELECT t.house_id, t.neighbourhood_id, t.sla_clock,
-            t.window_started_at, t.first_response_at FROM tickets t
-            WHERE {where} AND t.first_response_at IS NOT NULL""", params) as cursor:
-        while rows := await cursor.fetchmany(chunk):
-            yield [(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
+    async for rows in dialect.stream_rows(conn, f"""SELECT t.house_id, t.neighbourhood_id,
+            t.sla_clock, t.window_started_at, t.first_response_at FROM tickets t
+            WHERE {where} AND t.first_response_at IS NOT NULL""", params, chunk):
+        yield [(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -190,7 +189,8 @@ EXPORT_SQL = """SELECT t.code, t.kind, t.status, t.close_reason, t.created_at,
 
 
 def connect_read_only(path: str) -> sqlite3.Connection:
-    """A read-only connection for a reporting process (WAL lets it read while the bot writes)."""
+    """A read-only connection for a reporting process (WAL lets it read while the bot writes).
+    PostgreSQL's side of the export: storage/pg_export.py, with the same SQL."""
     conn = sqlite3.connect(read_only_uri(path), uri=True)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA busy_timeout=5000")
