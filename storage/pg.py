@@ -256,7 +256,10 @@ class PgDatabase(Database):
     def worker_target(self) -> str:
         return self.url.dsn
 
-    async def _connect(self, read_only: bool = False) -> asyncpg.Connection:
+    async def connect(self, read_only: bool = False) -> asyncpg.Connection:
+        """A new connection of its own to the same database (the caller closes it): e.g.
+        the leadership lock, which must not share the main connection. DatabaseUnavailable
+        (one line, no password) when the server does not answer in `connect_timeout`."""
         settings = {"application_name": "mahalleyar"}
         if read_only:
             settings["default_transaction_read_only"] = "on"
@@ -274,7 +277,7 @@ class PgDatabase(Database):
         async with self._open_lock:
             if self._conn is not None:
                 return
-            self._conn = PgConn(await self._connect())
+            self._conn = PgConn(await self.connect())
             if not migrate:
                 return
             try:
@@ -340,7 +343,7 @@ class PgDatabase(Database):
         conn = self.conn
         if conn.raw.is_closed():
             log.warning("the PostgreSQL connection was closed; connecting again")
-            conn = self._conn = PgConn(await self._connect())
+            conn = self._conn = PgConn(await self.connect())
         return conn
 
     @asynccontextmanager
@@ -377,7 +380,7 @@ class PgDatabase(Database):
         async with self._report_lock:
             if self._report_conn is None or self._report_conn.raw.is_closed():
                 self.conn  # noqa: B018 - the main connection opened (and migrated) first
-                self._report_conn = PgConn(await self._connect(read_only=True))
+                self._report_conn = PgConn(await self.connect(read_only=True))
             yield self._report_conn
 
 

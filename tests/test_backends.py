@@ -289,7 +289,7 @@ async def test_a_connection_the_server_closed_is_replaced(pg_url: str) -> None:
     await db.open()
     try:
         async with db.read() as conn:
-            pid = (list(await conn.execute_fetchall("SELECT pg_backend_pid()")))[0][0]
+            pid = next(iter(await conn.execute_fetchall("SELECT pg_backend_pid()")))[0]
         killer = database_for(pg_url)
         await killer.open()
         async with killer.autocommit() as conn:
