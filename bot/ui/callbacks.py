@@ -16,6 +16,7 @@ in queued outbox rows keep working.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import types
 import typing
@@ -166,6 +167,13 @@ def _from_part(kind: Any, text: str) -> Any:
     raise TypeError(f"unsupported callback field type {kind!r}")
 
 
+@functools.cache
+def _fields(cls: type[CallbackData]) -> tuple[dict[str, Any], tuple[dataclasses.Field[Any], ...]]:
+    """A button class's field types and fields (read once per class: `get_type_hints`
+    evaluates the annotations each time it is called)."""
+    return typing.get_type_hints(cls), dataclasses.fields(cls)  # type: ignore[arg-type]
+
+
 def unpack(data: str | None) -> CallbackData | None:
     """Any registered button from `data`, or None when it does not parse."""
     raw = parse(data)
@@ -178,8 +186,7 @@ def unpack(data: str | None) -> CallbackData | None:
         parts = [raw.action, *raw.args]
     if cls is None:
         return None
-    hints = typing.get_type_hints(cls)
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    hints, fields = _fields(cls)
     if len(parts) > len(fields):
         return None
     values: dict[str, Any] = {}
