@@ -16,7 +16,6 @@ in queued outbox rows keep working.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 import types
 import typing
@@ -167,11 +166,18 @@ def _from_part(kind: Any, text: str) -> Any:
     raise TypeError(f"unsupported callback field type {kind!r}")
 
 
-@functools.cache
-def _fields(cls: type[CallbackData]) -> tuple[dict[str, Any], tuple[dataclasses.Field[Any], ...]]:
+_Fields = tuple[dict[str, Any], tuple[dataclasses.Field[Any], ...]]
+_FIELDS: dict[type[CallbackData], _Fields] = {}
+
+
+def _fields(cls: type[CallbackData]) -> _Fields:
     """A button class's field types and fields (read once per class: `get_type_hints`
     evaluates the annotations each time it is called)."""
-    return typing.get_type_hints(cls), dataclasses.fields(cls)  # type: ignore[arg-type]
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = _FIELDS[cls] = (typing.get_type_hints(cls),
+                                dataclasses.fields(cls))  # type: ignore[arg-type]
+    return found
 
 
 def unpack(data: str | None) -> CallbackData | None:
