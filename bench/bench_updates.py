@@ -21,9 +21,10 @@ Measurements, each interleaved (echo, durable, real, echo, ...) `--reps` times, 
                 updates/s, ratio;
   latency       20 updates/s of mixed traffic with first-time /starts while 200 staff
                 notifications are queued in the outbox: p50/p95 first-reply latency;
-plus per-chat order (replies out of order), peak RSS of each bot process, CPU ms per update,
-and the fake API's own ceiling (requests/s it serves on its own, compared with the most
-any run asked of it).
+plus per-chat order (replies out of order), peak RSS of each bot process, CPU ms per update
+(with and without start-up: the second counts from the bot's first poll), and the fake
+API's own ceiling (requests/s it serves on its own, compared with the most any run asked
+of it).
 """
 
 from __future__ import annotations
@@ -595,6 +596,16 @@ class Outcome:
     result: dict[str, Any]
     rss_mib: float
     cpu_ms_per_update: float
+    steady_cpu_ms_per_update: float     # from the first poll to the end: no start-up
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a running process, all threads (Linux /proc; else None)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def trial(port: int, bot: str, workload: dict[str, Any], budgets: bool, limit: float
@@ -609,8 +620,11 @@ def trial(port: int, bot: str, workload: dict[str, Any], budgets: bool, limit: f
         log = open(Path(folder) / "stderr.txt", "w+b")
         child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + limit
+        cpu_at_start = None
         while time.monotonic() < deadline:
             status = ctl(port, "status")
+            if status["started"] and cpu_at_start is None:
+                cpu_at_start = cpu_seconds(child.pid)    # start-up done: it polls
             if status["started"] and status["done"] >= status["total"]:
                 break
             if child.poll() is not None:
@@ -618,6 +632,7 @@ def trial(port: int, bot: str, workload: dict[str, Any], budgets: bool, limit: f
             time.sleep(0.1)
         time.sleep(0.3)    # late replies still count for the order check
         result = ctl(port, "result")
+        cpu_at_end = cpu_seconds(child.pid)
         child.send_signal(signal.SIGINT)
         try:
             _, code, usage = os.wait4(child.pid, 0)
@@ -632,7 +647,10 @@ def trial(port: int, bot: str, workload: dict[str, Any], budgets: bool, limit: f
                   f" stderr tail: {stderr[-600:]}", file=sys.stderr)
         cpu = (usage.ru_utime + usage.ru_stime) if usage else 0.0
         rss = usage.ru_maxrss / 1024 if usage else 0.0
-        return Outcome(result, rss, cpu * 1000 / max(result["updates"], 1))
+        steady = (cpu_at_end - cpu_at_start if cpu_at_start is not None
+                  and cpu_at_end is not None else float("nan"))
+        updates = max(result["updates"], 1)
+        return Outcome(result, rss, cpu * 1000 / updates, steady * 1000 / updates)
 
 
 def line(label: str, values: list[float], unit: str, fmt: str = "{:.1f}") -> str:
@@ -751,10 +769,12 @@ def report(args: argparse.Namespace, port: int, ceiling: float) -> None:
     print(f"  sends not matched to an update      {unmatched} (extra messages)")
     for bot in ("echo", "durable", "real"):
         rss = [o.rss_mib for (_, b), v in runs.items() if b == bot for o in v]
-        cpu = [o.cpu_ms_per_update for (n, b), v in runs.items()
-               if b == bot and n == "unthrottled" for o in v]
+        unthrottled = [o for (n, b), v in runs.items() if b == bot and n == "unthrottled"
+                       for o in v]
+        cpu = statistics.median(o.cpu_ms_per_update for o in unthrottled)
+        steady = statistics.median(o.steady_cpu_ms_per_update for o in unthrottled)
         print(f"  {bot:<8} peak RSS {max(rss):.0f} MiB (target ≤ 256 for real);  CPU "
-              f"{statistics.median(cpu):.2f} ms/update unthrottled (incl. start-up)")
+              f"{cpu:.2f} ms/update unthrottled incl. start-up, {steady:.2f} without")
     for name in ("budgets", "latency"):
         sends = [o.result for o in runs[(name, "real")]]
         per_update = statistics.median(r["sends"] / max(r["updates"], 1) for r in sends)

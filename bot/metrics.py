@@ -51,10 +51,16 @@ def update_handled() -> None:
     UPDATES.inc()
 
 
+_BY_STATUS: dict[str, Counter] = {}    # label -> its child counter (looked up once)
+
+
 def api_status(code: int) -> None:
     """Counted by class, with 429 on its own (flood control) and 5xx (Telegram trouble)."""
     label = "429" if code == 429 else f"{code // 100}xx"
-    API_RESPONSES.labels(status=label).inc()
+    child = _BY_STATUS.get(label)
+    if child is None:
+        child = _BY_STATUS[label] = API_RESPONSES.labels(status=label)
+    child.inc()
     if 200 <= code < 300:
         LAST_POLL.set(time.time())
 

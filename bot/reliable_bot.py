@@ -36,7 +36,8 @@ def fit_lengths(data: dict[str, Any], endpoint: str = "sendMessage") -> None:
     text_limit = POPUP_LIMIT if endpoint.lower() == "answercallbackquery" else TEXT_LIMIT
     for key, limit in (("text", text_limit), ("caption", CAPTION_LIMIT)):
         value = data.get(key)
-        if not isinstance(value, str) or utf16_len(value) <= limit:
+        # at most two UTF-16 units a character: a short text needs no counting
+        if not isinstance(value, str) or len(value) * 2 <= limit or utf16_len(value) <= limit:
             continue
         if data.get("parse_mode"):
             value = html.unescape(_TAG.sub("", value))

@@ -126,6 +126,12 @@ class PrioritySender(BaseRateLimiter[int]):
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def _spacing(self) -> float:
+        """Seconds between two calls under the overall budget (evenly spaced)."""
+        per_second = self.budgets.per_second
+        return 0.0 if math.isinf(per_second) else 1 / per_second
+
     async def initialize(self) -> None:
         return None
 
@@ -186,7 +192,14 @@ class PrioritySender(BaseRateLimiter[int]):
 
     async def _turn(self, chat_id: int, priority: Priority) -> None:
         """Wait until this call may go: it is the first of its chat, no better chat is
-        waiting, and the budgets allow."""
+        waiting, and the budgets allow. A direct reply (the best class; later ones come
+        after it) goes at once when nothing is waiting and the budgets allow now: what the
+        dispatcher would decide, without the trip through it."""
+        now = self.monotonic()
+        if (priority is Priority.REPLY and not self._chats and chat_id not in self._busy
+                and self._next_slot <= now and self._ready_at(chat_id, now) <= now):
+            self._grant(chat_id, now)
+            return
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._dispatch(),
                                                                 name="sender")
@@ -206,6 +219,11 @@ class PrioritySender(BaseRateLimiter[int]):
                 self._finish(chat_id)     # granted just as it was cancelled
             raise
 
+    def _grant(self, chat_id: int, now: float) -> None:
+        """This chat's call goes now: it holds the chat and takes the next overall slot."""
+        self._busy.add(chat_id)
+        self._next_slot = max(self._next_slot, now) + self._spacing
+
     def _finish(self, chat_id: int) -> None:
         """A chat's call is answered (or failed): its budget counts from now."""
         self._busy.discard(chat_id)
@@ -214,7 +232,8 @@ class PrioritySender(BaseRateLimiter[int]):
             self._last_done[chat_id] = now
         else:
             self._group_sends.setdefault(chat_id, deque()).append(now)
-        self._wake.set()
+        if self._chats:            # someone waits (maybe for this chat or this moment)
+            self._wake.set()
 
     def _ready_at(self, chat_id: int, now: float) -> float:
         ready = self._paused_until
@@ -234,7 +253,6 @@ class PrioritySender(BaseRateLimiter[int]):
 
     async def _dispatch(self) -> None:
         """Grant turns: best (priority, order) chat among those whose budget allows."""
-        spacing = 0.0 if math.isinf(self.budgets.per_second) else 1 / self.budgets.per_second
         while True:
             now = self.monotonic()
             best: tuple[int, int, int] | None = None
@@ -267,10 +285,9 @@ class PrioritySender(BaseRateLimiter[int]):
                 del self._chats[chat_id]
             if waiting.turn.done():       # cancelled meanwhile
                 continue
-            self._busy.add(chat_id)
-            self._next_slot = max(self._next_slot, now) + spacing
+            self._grant(chat_id, now)
             waiting.turn.set_result(None)
-            if spacing == 0.0:
+            if self._spacing == 0.0:
                 await asyncio.sleep(0)
 
 

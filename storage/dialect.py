@@ -83,6 +83,15 @@ def json_array_of_rows(conn: Conn, fields: list[tuple[str, str]], source: str,
             f"(SELECT * FROM {source} ORDER BY {order_by}) x)")
 
 
+def json_object_of_row(conn: Conn, fields: list[tuple[str, str]], source: str) -> str:
+    """A scalar subquery: JSON object text of the one row of `source` (a FROM clause with
+    alias `x`), `fields` as (key, expression over x); NULL when there is no row."""
+    pairs = ", ".join(f"'{key}', {expr}" for key, expr in fields)
+    if is_postgresql(conn):
+        return f"(SELECT CAST(json_build_object({pairs}) AS text) FROM {source})"
+    return f"(SELECT json_object({pairs}) FROM {source})"
+
+
 # --------------------------------------------------------------------------- planner hints
 
 def indexed_by(conn: Conn, index: str) -> str:

@@ -102,7 +102,9 @@ def run_webhook(app: App, settings: Settings) -> None:
 
 def add_operations(app: App, settings: Settings, lock: DatabaseLock | None) -> None:
     """Count updates, beat the heartbeat, take the daily backup (all on the JobQueue)."""
-    app.add_handler(TypeHandler(Update, _count_update, block=False), group=-1000)
+    # Blocking (PTB awaits it in place): counting is one increment; non-blocking would
+    # make a task (and its name) for every update.
+    app.add_handler(TypeHandler(Update, _count_update), group=-1000)
     queue = app.job_queue
     assert queue is not None
     queue.run_once(_freeze_heap, when=0.5, name="gc-freeze")

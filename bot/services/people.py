@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.deps import Deps
 from bot.domain.models import Person, Role
-from storage import people, updates
+from storage import arrivals, people
 
 
 class SeenBefore(Exception):
@@ -25,21 +25,29 @@ async def arrive(deps: Deps, update_id: int, user: tuple[int, str, str | None] |
     """Claim the update (SeenBefore: handled already) and record who sent it (`user`: id,
     first name, username; None for channels and bots: nothing to record).
 
-    Two statements, each committing on its own (this runs for every update): the claim,
-    then the person's row upserted with their active roles in its RETURNING. A crash
-    between them leaves the update claimed, as a crash during its handler would."""
+    One statement for most updates, committing on its own (this runs for every update): the
+    claim, with the sender's row and active roles read in its RETURNING. A second one only
+    when the row is missing or out of date (a new person, a changed name, an unreachable
+    mark to clear): the upsert, again with the roles in its RETURNING. A crash between them
+    leaves the update claimed, as a crash during its handler would."""
     now = deps.clock.now()
     async with deps.db.autocommit() as conn:
-        if not await updates.claim(conn, update_id, now):
+        arrived = await arrivals.claim(conn, update_id, None if user is None else user[0],
+                                       now)
+        if arrived is None:
             raise SeenBefore
         if user is None:
             return None
+        person = arrived.person
+        if (person is not None and person.first_name == user[1]
+                and person.username == user[2] and person.unreachable_at is None):
+            return Arrival(person, arrived.roles)
         person, roles = await people.arrive(conn, user[0], user[1], user[2], now)
     return Arrival(person, roles)
 
 
 async def set_language(deps: Deps, person_id: int, locale: str) -> None:
-    async with deps.db.tx() as conn:
+    async with deps.db.autocommit() as conn:     # one statement: atomic on its own
         await people.set_locale(conn, person_id, locale, deps.clock.now())
 
 

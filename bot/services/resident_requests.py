@@ -35,11 +35,19 @@ RELAY_CLOSED = N_("Request {code} is closed, so I could not add your message. Se
 
 
 async def my_page(deps: Deps, person_id: int, page: int) -> MyPage:
+    page = max(page, 0)
     async with deps.db.read() as conn:
-        total = await repo.count_by_resident(conn, person_id)
-        pages = max(1, (total + PAGE - 1) // PAGE)
-        page = min(max(page, 0), pages - 1)
+        # The page first: a short one (most residents' only page) tells the total without
+        # counting; a full or empty one needs the count (and past the end, the last page).
         items = await repo.by_resident(conn, person_id, limit=PAGE, offset=page * PAGE)
+        if 0 < len(items) < PAGE or (not items and page == 0):
+            total = page * PAGE + len(items)
+        else:
+            total = await repo.count_by_resident(conn, person_id)
+        pages = max(1, (total + PAGE - 1) // PAGE)
+        if page > pages - 1:
+            page = pages - 1
+            items = await repo.by_resident(conn, person_id, limit=PAGE, offset=page * PAGE)
         categories = {t.id: c for t in items
                       if (c := await places.category(conn, t.category_id)) is not None}
     now, hours = deps.clock.now(), deps.settings.second_escalation_hours

@@ -9,6 +9,7 @@ left alone: inserting marks would break their markup or shift their offsets.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from telegram.ext import ExtBot
@@ -31,9 +32,17 @@ def mark_request(data: dict[str, Any]) -> None:
     for key, limit in TEXT_LIMITS.items():
         value = data.get(key)
         if isinstance(value, str) and value:
-            marked = bidi_text(value)
-            if _utf16_len(marked) <= limit or _utf16_len(marked) <= _utf16_len(value):
-                data[key] = marked
+            data[key] = _marked(value, limit)
+
+
+@lru_cache(maxsize=256)
+def _marked(value: str, limit: int) -> str:
+    """`value` marked, unless the marks would push it over `limit`. Cached: most replies
+    are the same few texts (menus, help, prompts), and marking is pure."""
+    marked = bidi_text(value)
+    if _utf16_len(marked) <= limit or _utf16_len(marked) <= _utf16_len(value):
+        return marked
+    return value
 
 
 class BidiBot(ExtBot[Any]):

@@ -166,6 +166,20 @@ def _from_part(kind: Any, text: str) -> Any:
     raise TypeError(f"unsupported callback field type {kind!r}")
 
 
+_Fields = tuple[dict[str, Any], tuple[dataclasses.Field[Any], ...]]
+_FIELDS: dict[type[CallbackData], _Fields] = {}
+
+
+def _fields(cls: type[CallbackData]) -> _Fields:
+    """A button class's field types and fields (read once per class: `get_type_hints`
+    evaluates the annotations each time it is called)."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = _FIELDS[cls] = (typing.get_type_hints(cls),
+                                dataclasses.fields(cls))  # type: ignore[arg-type]
+    return found
+
+
 def unpack(data: str | None) -> CallbackData | None:
     """Any registered button from `data`, or None when it does not parse."""
     raw = parse(data)
@@ -178,8 +192,7 @@ def unpack(data: str | None) -> CallbackData | None:
         parts = [raw.action, *raw.args]
     if cls is None:
         return None
-    hints = typing.get_type_hints(cls)
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    hints, fields = _fields(cls)
     if len(parts) > len(fields):
         return None
     values: dict[str, Any] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup
 
@@ -28,7 +29,13 @@ LABELS: dict[MenuItem, str] = {
 
 
 def main_menu(tr: Translator) -> ReplyKeyboardMarkup:
-    """Big buttons, two per row: easy to hit on a small phone."""
+    """Big buttons, two per row: easy to hit on a small phone. Made once per translator
+    (it is sent with most replies; Telegram objects are immutable, so one is shared)."""
+    return _main_menu(tr)
+
+
+@lru_cache(maxsize=16)
+def _main_menu(tr: Translator) -> ReplyKeyboardMarkup:
     label = {item: tr._(text) for item, text in LABELS.items()}
     rows = [
         [KeyboardButton(label[MenuItem.NEW]), KeyboardButton(label[MenuItem.MINE])],
