@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.context import CustomContext
 from bot.deps import Deps
 from bot.i18n import translator
+from bot.inbox import Inbox
 from bot.outbox import Outbox
 from bot.reliable_bot import SEND_TIMEOUTS, ReliableBot
 from bot.sender import Budgets, PrioritySender
@@ -117,13 +118,18 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
+    # Fetched updates are kept before Telegram is told they arrived (bot/inbox.py).
+    inbox = Inbox(db, clock)
+    bot.keep_updates_in(inbox)
     if CONCURRENT_UPDATES > 1:
         worker = deps.outbox
         assert isinstance(worker, Outbox)
         builder = builder.concurrent_updates(PerChatProcessor(
-            CONCURRENT_UPDATES, busy=worker.busy_chats, on_done=worker.chats_done))
+            CONCURRENT_UPDATES, busy=worker.busy_chats, on_done=worker.chats_done,
+            on_handled=inbox.handled))
     app = builder.build()
     app.bot_data["deps"] = deps
+    app.bot_data["inbox"] = inbox
     app.add_handlers(common.HANDLERS, group=common.GROUP)
     app.add_handlers(guards.HANDLERS, group=guards.GROUP)
     # Telegram replies: staff answering a prompt or a ticket card (group -10), then a resident
@@ -145,6 +151,12 @@ def deps_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Deps:
     return deps
 
 
+def inbox_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Inbox:
+    inbox = app.bot_data["inbox"]
+    assert isinstance(inbox, Inbox)
+    return inbox
+
+
 def outbox_worker(app: Application[Any, Any, Any, Any, Any, Any]) -> Outbox:
     """The delivery side of `deps.outbox` (use cases only see the queue writer)."""
     outbox = deps_of(app).outbox
@@ -158,6 +170,10 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     await load_reference(deps.db)
     await admin_svc.end_orphaned_bindings(deps)
     deps.calendar    # noqa: B018 -- the working calendar is read at start, not mid-request
+    # What the previous run (or the old leader) fetched but did not finish, before polling.
+    inbox = inbox_of(app)
+    await inbox.prune()
+    await inbox.replay(app.update_queue, app.bot)
     await _set_commands(app)
     outbox_worker(app).start(app.bot)
 
@@ -165,6 +181,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     deps = deps_of(app)
     await outbox_worker(app).stop()
+    await inbox_of(app).close()
     await deps.db.close()
 
 

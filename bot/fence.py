@@ -1,0 +1,45 @@
+"""Whether this process may act (poll, send, sweep): the fence a lost leadership closes.
+
+On SQLite the process is always the leader (the single-instance lock, `bot/ops/lock.py`).
+On PostgreSQL `bot/ops/leader.py` opens the fence when it holds the leadership and closes it
+the moment it loses it; from then on every Bot API call is refused (`bot/sender.py`), the
+outbox worker sends nothing more (`bot/outbox.py`), the SLA jobs do nothing (`bot/sla.py`),
+and the process exits. Closed is final for the process: a service manager restarts it as
+a standby.
+"""
+
+from __future__ import annotations
+
+import threading
+
+
+class NotLeader(RuntimeError):
+    """This process lost the leadership: it must not talk to Telegram any more."""
+
+
+class Fence:
+    def __init__(self) -> None:
+        self._closed = threading.Event()     # set from the leadership thread, read anywhere
+        self.reason = ""
+
+    @property
+    def acting(self) -> bool:
+        return not self._closed.is_set()
+
+    def close(self, reason: str) -> None:
+        if not self._closed.is_set():
+            self.reason = reason
+            self._closed.set()
+
+    def check(self) -> None:
+        if self._closed.is_set():
+            raise NotLeader(f"not the leader any more ({self.reason})")
+
+    def reset(self) -> None:
+        """Tests only: a fresh process."""
+        self._closed.clear()
+        self.reason = ""
+
+
+FENCE = Fence()
+"""The process's one fence."""
