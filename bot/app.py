@@ -54,7 +54,7 @@ from handlers import (
     visit,
 )
 from handlers.command_menus import sync_commands
-from storage.db import Database
+from storage.backends import database_for
 from storage.persistence import SQLitePersistence
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
                       budgets: Budgets | None = None
                       ) -> Application[Any, Any, Any, Any, Any, Any]:
     """`budgets`: Telegram's sending budgets by default (tests pass unlimited ones)."""
-    db = Database(settings.database_path)
+    db = database_for(settings.database)
     clock = clock or SystemClock()
     notices = NoticeRenderer(default_locale=settings.default_locale,
                              timezone=settings.timezone)

@@ -17,6 +17,7 @@ from bot.domain.workcal import (
     QuietHours,
     WorkWeek,
 )
+from storage.url import DatabaseUrl, DatabaseUrlError, parse_database_url, sqlite_url
 
 SUPPORTED_LOCALES = ("fa", "en")
 OFFICIAL_API_HOSTS = ("api.telegram.org", "tapi.bale.ai")
@@ -42,6 +43,9 @@ class Settings(BaseSettings):
                                               description="Bot API file URL (derived if empty)")
     database_path: Path = Field(default=Path("mahalleyar.sqlite3"),
                                 description="SQLite database file")
+    database_url: SecretStr | None = Field(
+        default=None, description="sqlite:///relative/path, sqlite:////absolute/path or "
+        "postgresql://user:password@host:port/db (empty = sqlite:/// of DATABASE_PATH)")
     timezone: str = Field(default="Asia/Tehran", description="Time zone users see")
     response_window_hours: int = Field(default=72, ge=1, le=24 * 30,
                                        description="Hours in which a request must be answered")
@@ -207,6 +211,36 @@ class Settings(BaseSettings):
                 raise ValueError(f"REMINDER_HOURS: {hours} is outside 1..{window - 1} "
                                  f"(hours before the {window}-hour RESPONSE_WINDOW_HOURS ends)")
         return self
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            try:
+                parse_database_url(value)
+            except DatabaseUrlError as exc:     # its message never holds the password
+                raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _database_from_url(self) -> Settings:
+        """A sqlite:/// DATABASE_URL is the DATABASE_PATH every file-based feature (lock,
+        backup, heartbeat) uses."""
+        url = self.database
+        if url.dialect == "sqlite" and url.path != ":memory:":
+            self.database_path = Path(url.path)
+        return self
+
+    @property
+    def database(self) -> DatabaseUrl:
+        """The parsed DATABASE_URL (default: the SQLite file DATABASE_PATH)."""
+        if self.database_url is None:
+            return parse_database_url(sqlite_url(self.database_path))
+        return parse_database_url(self.database_url.get_secret_value())
 
     @field_validator("bot_token", mode="before")
     @classmethod

@@ -22,6 +22,7 @@ from bot.deps import Deps
 from bot.domain.text import LRM, RLM, unmarked_items
 from bot.sandbox.emulator import Emulator, EmuUser
 from bot.sender import Budgets
+from storage.url import parse_database_url
 
 TOKEN = "123456:TEST-TOKEN"
 TEST_BUDGETS = Budgets.unlimited()   # the sender's own tests check the budgets (real seconds)
@@ -189,6 +190,12 @@ def keyboard_labels(markup: Msg | None) -> list[str]:
 
 async def start_harness(tmp_path: Path, **overrides: Any) -> Harness:
     db_path = overrides.pop("database_path", tmp_path / "test.sqlite3")
+    # A PostgreSQL URL (tests/conftest.py `database_url`) instead of the SQLite file.
+    if (database_url := overrides.pop("database_url", None)) is not None:
+        if database_url.startswith("sqlite:"):
+            db_path = Path(parse_database_url(database_url).path)
+        else:
+            overrides["database_url"] = database_url
     # Tests that are not about quiet hours see every message at once (tests/test_calendar_e2e
     # turns them on).
     overrides.setdefault("quiet_hours", "off")
