@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.domain.text import compact
 from bot.reference import CategoryRow, HouseRow, PlaceRow, ProvinceRow, RoutingRow
+from storage.base import fetch_value
 from storage.conn import Conn
 
 
@@ -25,8 +26,8 @@ async def upsert_houses(conn: Conn, rows: list[HouseRow]) -> None:
 
 async def upsert_categories(conn: Conn, rows: list[CategoryRow]) -> None:
     for r in rows:
-        cur = await conn.execute("SELECT id FROM houses WHERE code = ?", (r.default_house,))
-        house = await cur.fetchone()
+        house = await fetch_value(conn, "SELECT id FROM houses WHERE code = ?",
+                                  (r.default_house,))
         if house is None:
             raise LookupError(f"category {r.code}: unknown house {r.default_house}")
         await conn.execute("""
@@ -36,7 +37,7 @@ async def upsert_categories(conn: Conn, rows: list[CategoryRow]) -> None:
             ON CONFLICT(code) DO UPDATE SET name_fa=excluded.name_fa, name_en=excluded.name_en,
                 default_house_id=excluded.default_house_id, sort=excluded.sort,
                 window_hours=excluded.window_hours, window_clock=excluded.window_clock""",
-            (r.code, r.name_fa, r.name_en, house[0], r.sort, r.window_hours,
+            (r.code, r.name_fa, r.name_en, house, r.sort, r.window_hours,
              (r.window_clock or "calendar") if r.window_hours else None))
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.models import Role
+from storage import dialect
 from storage.base import fetch_all, fetch_one, iso, to_model, to_models
 from storage.conn import Conn
 
@@ -81,8 +82,9 @@ async def revoke(conn: Conn, role_id: int, now: datetime) -> bool:
 
 async def has_role(conn: Conn, person_id: int, role: str, house_id: int | None,
                    scope_kind: str, scope_id: int | None) -> bool:
-    row = await fetch_one(conn, """SELECT 1 FROM roles WHERE person_id = ? AND role = ?
-        AND house_id IS ? AND scope_kind = ? AND scope_id IS ? AND revoked_at IS NULL""",
+    row = await fetch_one(conn, f"""SELECT 1 FROM roles WHERE person_id = ? AND role = ?
+        AND {dialect.same(conn, "house_id", "?")} AND scope_kind = ?
+        AND {dialect.same(conn, "scope_id", "?")} AND revoked_at IS NULL""",
         (person_id, role, house_id, scope_kind, scope_id))
     return row is not None
 

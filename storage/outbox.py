@@ -7,21 +7,25 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.models import OutboxMessage
+from storage import dialect
 from storage.base import fetch_all, fetch_value, iso, to_models
 from storage.conn import Conn
+
+_INSERT = """INSERT INTO outbox(idem_key, chat_id, ticket_id, kind, payload, not_before,
+                                created_at) VALUES """
+_IGNORED = " ON CONFLICT DO NOTHING RETURNING id"     # a key queued before: nothing, no row
+# Seven values a row, well under both engines' limits on bound parameters per statement.
+_ROWS_PER_STATEMENT = 500
 
 
 async def enqueue(conn: Conn, *, idem_key: str, chat_id: int, kind: str,
                   payload: dict[str, Any], ticket_id: int | None, now: datetime,
                   not_before: datetime | None = None) -> bool:
     """Add a notification; False when the same idempotency key was queued before."""
-    cur = await conn.execute("""
-        INSERT OR IGNORE INTO outbox(idem_key, chat_id, ticket_id, kind, payload, not_before,
-                                     created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)""",
+    added = await fetch_all(conn, _INSERT + "(?, ?, ?, ?, ?, ?, ?)" + _IGNORED,
         (idem_key, chat_id, ticket_id, kind, json.dumps(payload, ensure_ascii=False),
          iso(not_before or now), iso(now)))
-    return cur.rowcount == 1
+    return len(added) == 1
 
 
 async def enqueue_many(conn: Conn,
@@ -30,14 +34,15 @@ async def enqueue_many(conn: Conn,
                        now: datetime) -> int:
     """(idem_key, chat_id, ticket_id, kind, payload, not_before) rows in one statement; rows
     whose key was queued before are ignored. Returns how many were added."""
-    cur = await conn.executemany("""
-        INSERT OR IGNORE INTO outbox(idem_key, chat_id, ticket_id, kind, payload, not_before,
-                                     created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        [(key, chat_id, ticket_id, kind, json.dumps(payload, ensure_ascii=False),
-          iso(not_before or now), iso(now))
-         for key, chat_id, ticket_id, kind, payload, not_before in rows])
-    return max(cur.rowcount, 0)
+    values = [(key, chat_id, ticket_id, kind, json.dumps(payload, ensure_ascii=False),
+               iso(not_before or now), iso(now))
+              for key, chat_id, ticket_id, kind, payload, not_before in rows]
+    added = 0
+    for start in range(0, len(values), _ROWS_PER_STATEMENT):
+        chunk = values[start:start + _ROWS_PER_STATEMENT]
+        sql = _INSERT + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(chunk)) + _IGNORED
+        added += len(await fetch_all(conn, sql, [v for row in chunk for v in row]))
+    return added
 
 
 async def due(conn: Conn, now: datetime, limit: int) -> list[OutboxMessage]:
@@ -121,5 +126,6 @@ async def note_error(conn: Conn, message_id: int, error: str) -> None:
 
 async def mark_part_sent(conn: Conn, message_id: int, parts_sent: int) -> None:
     """Long texts go out in parts; a retry must not repeat the parts already delivered."""
-    await conn.execute("""UPDATE outbox SET payload = json_set(payload, '$._parts_sent', ?)
-                          WHERE id=?""", (parts_sent, message_id))
+    await conn.execute(f"""UPDATE outbox SET payload = {dialect.json_set_number(
+                              conn, "payload", "_parts_sent")} WHERE id=?""",
+                       (parts_sent, message_id))

@@ -7,31 +7,37 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.domain.models import Person, Role
-from storage.base import fetch_all, fetch_one, iso, row_dict, to_model, to_models
+from storage import dialect
+from storage.base import fetch_all, fetch_one, fetch_value, iso, row_dict, to_model, to_models
 from storage.conn import Conn
+
+
+def _changed(conn: Conn) -> str:
+    """The stored person differs from the arriving one (name, username) or was unreachable."""
+    return " OR ".join((dialect.differs(conn, "people.first_name", "excluded.first_name"),
+                        dialect.differs(conn, "people.username", "excluded.username"),
+                        "people.unreachable_at IS NOT NULL"))
 
 
 async def upsert(conn: Conn, person_id: int, first_name: str,
                  username: str | None, now: datetime) -> Person:
     """Record the person on every update; keeps the display name fresh."""
-    await conn.execute("""
+    await conn.execute(f"""
         INSERT INTO people(id, first_name, username, created_at, updated_at)
         VALUES (?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET first_name=excluded.first_name,
             username=excluded.username, updated_at=excluded.updated_at,
             unreachable_at=NULL
-        WHERE people.first_name IS NOT excluded.first_name
-           OR people.username IS NOT excluded.username
-           OR people.unreachable_at IS NOT NULL""",
+        WHERE {_changed(conn)}""",
         (person_id, first_name, username, iso(now), iso(now)))
     person = await get(conn, person_id)
     assert person is not None
     return person
 
 
-_ROLE_JSON = ", ".join(f"'{c}', r.{c}" for c in (
+_ROLE_FIELDS = [(c, f"x.{c}") for c in (
     "id", "person_id", "role", "house_id", "scope_kind", "scope_id", "created_at",
-    "created_by", "revoked_at"))
+    "created_by", "revoked_at")]
 
 
 async def arrive(conn: Conn, person_id: int, first_name: str,
@@ -40,20 +46,20 @@ async def arrive(conn: Conn, person_id: int, first_name: str,
     back from RETURNING with the person's active roles read in the same statement, so a
     role granted or revoked a moment ago counts at once. The row is only changed (and
     `updated_at` only moves) when the name or the unreachable mark changed."""
-    rows = await conn.execute_fetchall(f"""
+    changed = _changed(conn)
+    roles_json = dialect.json_array_of_rows(
+        conn, _ROLE_FIELDS,
+        "roles x WHERE x.person_id = people.id AND x.revoked_at IS NULL", "x.id")
+    row = await fetch_one(conn, f"""
         INSERT INTO people(id, first_name, username, created_at, updated_at)
         VALUES (?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET first_name=excluded.first_name,
             username=excluded.username, unreachable_at=NULL,
-            updated_at=CASE WHEN people.first_name IS NOT excluded.first_name
-                              OR people.username IS NOT excluded.username
-                              OR people.unreachable_at IS NOT NULL
-                            THEN excluded.updated_at ELSE people.updated_at END
-        RETURNING *, (SELECT json_group_array(json_object({_ROLE_JSON})) FROM (
-            SELECT * FROM roles r WHERE r.person_id = people.id AND r.revoked_at IS NULL
-            ORDER BY r.id) r) AS active_roles_json""",
-            (person_id, first_name, username, iso(now), iso(now)))
-    data = row_dict(next(iter(rows)))
+            updated_at=CASE WHEN {changed} THEN excluded.updated_at ELSE people.updated_at END
+        RETURNING *, {roles_json} AS active_roles_json""",
+        (person_id, first_name, username, iso(now), iso(now)))
+    assert row is not None
+    data = row_dict(row)
     roles = json.loads(data.pop("active_roles_json") or "[]")
     return Person.model_validate(data), [Role.model_validate(r) for r in roles]
 
@@ -104,18 +110,18 @@ async def active_roles(conn: Conn, person_id: int) -> list[Role]:
 async def add_role(conn: Conn, person_id: int, role: str, *,
                    house_id: int | None, scope_kind: str, scope_id: int | None,
                    created_by: int | None, now: datetime) -> int:
-    cur = await conn.execute("""
+    return int(await fetch_value(conn, """
         INSERT INTO roles(person_id, role, house_id, scope_kind, scope_id, created_at, created_by)
-        VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        (person_id, role, house_id, scope_kind, scope_id, iso(now), created_by))
-    return int(cur.lastrowid or 0)
+        VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+        (person_id, role, house_id, scope_kind, scope_id, iso(now), created_by)))
 
 
 async def ensure_person(conn: Conn, person_id: int, now: datetime,
                         first_name: str = "") -> None:
     """Make sure a row exists (e.g. an admin id from config who never wrote yet)."""
-    await conn.execute("""INSERT OR IGNORE INTO people(id, first_name, created_at, updated_at)
-                          VALUES (?, ?, ?, ?)""", (person_id, first_name, iso(now), iso(now)))
+    await conn.execute("""INSERT INTO people(id, first_name, created_at, updated_at)
+                          VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                       (person_id, first_name, iso(now), iso(now)))
 
 
 async def unreachable_since(conn: Conn, person_id: int) -> datetime | None:

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.models import Ticket
+from storage import dialect
 from storage.base import fetch_all, iso, to_models
 from storage.conn import Conn
-from storage.staff_queries import FOLDED_TEXT
 
 
 async def closed_before(conn: Conn, before: datetime, limit: int) -> list[int]:
@@ -43,10 +43,7 @@ async def by_resident(conn: Conn, resident_id: int) -> list[int]:
 async def anonymise_ticket(conn: Conn, ticket_id: int, now: datetime) -> None:
     """Text, phone, location, rating comment, every message's words and every file of the
     request are removed, also from the search index and from delivered notifications."""
-    # The search index is contentless: a row is removed by giving back what was indexed.
-    await conn.execute(f"""
-        INSERT INTO ticket_fts(ticket_fts, rowid, body)
-        SELECT 'delete', t.id, {FOLDED_TEXT} FROM tickets t WHERE t.id = ?""", (ticket_id,))
+    await dialect.forget_indexed_text(conn, ticket_id)
     await conn.execute("""
         UPDATE tickets SET text = '', phone = NULL, lat = NULL, lon = NULL,
                rating_comment = NULL, anonymised_at = ?, updated_at = ?

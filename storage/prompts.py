@@ -25,9 +25,12 @@ class Prompt:
 
 async def add_prompt(conn: Conn, prompt: Prompt, now: datetime) -> None:
     await conn.execute("""
-        INSERT OR REPLACE INTO prompts(chat_id, message_id, person_id, action, ticket_id,
-                                       extra, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        INSERT INTO prompts(chat_id, message_id, person_id, action, ticket_id, extra,
+                            created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(chat_id, message_id) DO UPDATE SET person_id = excluded.person_id,
+            action = excluded.action, ticket_id = excluded.ticket_id, extra = excluded.extra,
+            created_at = excluded.created_at""",
         (prompt.chat_id, prompt.message_id, prompt.person_id, prompt.action,
          prompt.ticket_id, prompt.extra, iso(now)))
 
@@ -87,8 +90,10 @@ async def prune_prompts(conn: Conn, chat_id: int, person_id: int, *,
 async def add_card(conn: Conn, chat_id: int, message_id: int, ticket_id: int,
                    now: datetime) -> None:
     await conn.execute("""
-        INSERT OR REPLACE INTO card_messages(chat_id, message_id, ticket_id, created_at)
-        VALUES (?, ?, ?, ?)""", (chat_id, message_id, ticket_id, iso(now)))
+        INSERT INTO card_messages(chat_id, message_id, ticket_id, created_at)
+        VALUES (?, ?, ?, ?)
+        ON CONFLICT(chat_id, message_id) DO UPDATE SET ticket_id = excluded.ticket_id,
+            created_at = excluded.created_at""", (chat_id, message_id, ticket_id, iso(now)))
 
 
 async def card_ticket(conn: Conn, chat_id: int, message_id: int) -> int | None:

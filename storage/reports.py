@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.reports import OUTCOMES, Figures, Name
+from storage import dialect
 from storage.base import fetch_all, iso
 from storage.conn import Conn
 from storage.db import read_only_uri
@@ -31,8 +32,13 @@ def _period(areas: list[Area], start: datetime, end: datetime) -> tuple[str, lis
     return f"{where} AND t.created_at >= ? AND t.created_at < ?", params
 
 
+def _n(condition: str) -> str:
+    """How many rows of the group meet `condition`."""
+    return f"count(*) FILTER (WHERE {condition})"
+
+
 _OUTCOME_SUMS = ",\n".join(
-    f"sum(t.status = 'closed' AND t.close_reason = '{reason}')" for reason in OUTCOMES)
+    _n(f"t.status = 'closed' AND t.close_reason = '{reason}'") for reason in OUTCOMES)
 _KNOWN = ",".join(f"'{reason}'" for reason in OUTCOMES)
 # Judged: answered, or open, running (not paused) and past its deadline without an answer.
 _LATE = ("t.status <> 'closed' AND t.first_response_at IS NULL AND t.paused_at IS NULL "
@@ -42,17 +48,18 @@ _LATE = ("t.status <> 'closed' AND t.first_response_at IS NULL AND t.paused_at I
 def _figures_sql(where: str) -> str:
     return f"""SELECT t.house_id, t.neighbourhood_id,
         count(*),
-        sum(t.first_response_at IS NOT NULL),
-        sum(t.status <> 'closed'),
-        sum({_LATE}),
+        {_n("t.first_response_at IS NOT NULL")},
+        {_n("t.status <> 'closed'")},
+        {_n(_LATE)},
         {_OUTCOME_SUMS},
-        sum(t.status = 'closed' AND (t.close_reason IS NULL OR t.close_reason NOT IN ({_KNOWN}))),
-        sum(t.first_response_at IS NOT NULL OR ({_LATE})),
-        sum(t.first_response_at IS NOT NULL AND t.first_response_at <= t.due_at),
-        total(t.rating), count(t.rating),
-        sum(t.reopen_count > 0),
-        sum(t.first_response_at IS NOT NULL AND t.sla_clock = 'office'),
-        sum(EXISTS (SELECT 1 FROM visit_requests r WHERE r.ticket_id = t.id))
+        {_n(f"t.status = 'closed' AND (t.close_reason IS NULL "
+            f"OR t.close_reason NOT IN ({_KNOWN}))")},
+        {_n(f"t.first_response_at IS NOT NULL OR ({_LATE})")},
+        {_n("t.first_response_at IS NOT NULL AND t.first_response_at <= t.due_at")},
+        COALESCE(sum(t.rating), 0), count(t.rating),
+        {_n("t.reopen_count > 0")},
+        {_n("t.first_response_at IS NOT NULL AND t.sla_clock = 'office'")},
+        {_n("EXISTS (SELECT 1 FROM visit_requests r WHERE r.ticket_id = t.id)")}
         FROM tickets t WHERE {where}
         GROUP BY t.house_id, t.neighbourhood_id"""
 
@@ -104,7 +111,8 @@ async def median_first_response(conn: Conn, areas: list[Area], start: datetime,
     rows = await fetch_all(conn, f"""
         WITH r AS MATERIALIZED (
             SELECT t.house_id AS h, t.neighbourhood_id AS n,
-                   unixepoch(t.first_response_at) - unixepoch(t.window_started_at) AS d
+                   {dialect.epoch_seconds(conn, "t.first_response_at")}
+                   - {dialect.epoch_seconds(conn, "t.window_started_at")} AS d
             FROM tickets t WHERE {where} AND t.first_response_at IS NOT NULL),
         levels AS (SELECT h, n, d FROM r UNION ALL SELECT h, NULL, d FROM r
                    UNION ALL SELECT NULL, NULL, d FROM r),
@@ -151,8 +159,8 @@ async def weekly(conn: Conn, areas: list[Area], bounds: list[datetime],
         cases.append(f"WHEN t.created_at < :b{i} THEN {i - 1}")
     week = f"CASE {' '.join(cases)} ELSE {len(bounds) - 2} END" if cases else "0"
     rows = await fetch_all(conn, f"""SELECT t.house_id, {week} AS w, count(*),
-        sum(t.first_response_at IS NOT NULL OR ({_LATE})),
-        sum(t.first_response_at IS NOT NULL AND t.first_response_at <= t.due_at)
+        {_n(f"t.first_response_at IS NOT NULL OR ({_LATE})")},
+        {_n("t.first_response_at IS NOT NULL AND t.first_response_at <= t.due_at")}
         FROM tickets t WHERE {where} GROUP BY t.house_id, w""", named)
     return [WeekRow(*(int(v or 0) for v in r)) for r in rows]
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain.models import Ticket
+from storage import dialect
 from storage.base import fetch_all, iso, to_models
 from storage.conn import Conn
 
@@ -13,7 +14,7 @@ from storage.conn import Conn
 async def due_tickets(conn: Conn, now: datetime, limit: int) -> list[Ticket]:
     """The sweep's whole batch in one query: only tickets whose next SLA moment has come,
     oldest first, through the partial index tickets_sla."""
-    rows = await fetch_all(conn, """SELECT * FROM tickets INDEXED BY tickets_sla
+    rows = await fetch_all(conn, f"""SELECT * FROM tickets{dialect.indexed_by(conn, "tickets_sla")}
         WHERE sla_next_at IS NOT NULL AND sla_next_at <= ?
         ORDER BY sla_next_at, id LIMIT ?""", (iso(now), limit))
     return to_models(Ticket, rows)
@@ -47,8 +48,8 @@ async def record_actions(conn: Conn, actions: list[tuple[int, int, str]],
     """(ticket, window, action) rows of a sweep batch in one statement. The caller decided
     from `done_actions_many`, read in the same transaction; the primary key still refuses a
     second row for the same window, so an action is recorded exactly once."""
-    await conn.executemany("""INSERT OR IGNORE INTO sla_actions(ticket_id, window_no, action,
-        at) VALUES (?, ?, ?, ?)""", [(*row, iso(now)) for row in actions])
+    await conn.executemany("""INSERT INTO sla_actions(ticket_id, window_no, action, at)
+        VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING""", [(*row, iso(now)) for row in actions])
 
 
 async def set_next_check(conn: Conn, ticket_id: int,
@@ -96,12 +97,12 @@ async def _scope_filter(conn: Conn, scopes: list[Scope]
                     FROM neighbourhoods n JOIN cities c ON c.id = n.city_id
                     WHERE c.province_id = ?""", (scope.scope_id,))]
             parts.append("t.neighbourhood_id IN (" + ",".join("?" * len(ids)) + ")"
-                         if ids else "0")
+                         if ids else "1 = 0")
             params.extend(ids)
         if scope.house_id is not None:
             parts.append("t.house_id = ?")
             params.append(scope.house_id)
-        clauses.append("(" + (" AND ".join(parts) or "1") + ")")
+        clauses.append("(" + (" AND ".join(parts) or "1 = 1") + ")")
     return "(" + " OR ".join(clauses) + ")", params
 
 

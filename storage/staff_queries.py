@@ -3,7 +3,7 @@
 
 Scope is always part of the SQL (`Area` list), so a ticket outside it is never even read.
 Queries are written for the indexes of 0001/0003: (house, neighbourhood, status, created_at),
-the unique tracking code, the phone index and the trigram FTS table `ticket_fts`.
+the unique tracking code, the phone index and the trigram search index (`storage.dialect`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.domain.models import Ticket
 from bot.domain.tickets import OPEN_STATUSES
+from storage import dialect
 from storage.base import fetch_all, fetch_one, fetch_value, iso, to_model, to_models
 from storage.conn import Conn
 
@@ -41,8 +42,8 @@ def _scope_sql(areas: list[Area], params: list[Any], alias: str = "t") -> str:
             marks = ",".join("?" * len(area.neighbourhood_ids))
             terms.append(f"{alias}.neighbourhood_id IN ({marks})")
             params.extend(area.neighbourhood_ids)
-        parts.append("(" + (" AND ".join(terms) or "1") + ")")
-    return "(" + (" OR ".join(parts) or "0") + ")"
+        parts.append("(" + (" AND ".join(terms) or "1 = 1") + ")")
+    return "(" + (" OR ".join(parts) or "1 = 0") + ")"
 
 
 async def neighbourhood_ids(conn: Conn, kind: str, scope_id: int | None
@@ -104,15 +105,7 @@ async def queue(conn: Conn, areas: list[Area], *, kind: str, me: int,
     return to_models(Ticket, rows), total
 
 
-# The folding of migration 0003's FTS trigger, as an SQL expression over t.text.
-_FOLDS = [("ي", "ی"), ("ى", "ی"), ("ئ", "ی"), ("ك", "ک"), ("ة", "ه"), ("ۀ", "ه"), ("أ", "ا"),
-          ("إ", "ا"), ("آ", "ا"), ("ؤ", "و"), ("\u200c", " "),
-          *zip("۰۱۲۳۴۵۶۷۸۹", "0123456789", strict=True), ("\u0640", "")]
-_FOLDED_TEXT = "t.text"
-for _a, _b in _FOLDS:
-    _FOLDED_TEXT = f"replace({_FOLDED_TEXT}, '{_a}', '{_b}')"
-_FOLDED_TEXT = f"lower({_FOLDED_TEXT})"
-FOLDED_TEXT = _FOLDED_TEXT      # what the FTS trigger indexed for a ticket `t`
+FOLDED_TEXT = dialect.FOLDED_TEXT     # what the search index holds for a ticket `t`
 # A scope this small is cheaper to scan (index on house, neighbourhood, created_at) than to
 # filter every full-text hit of the whole database.
 SMALL_SCOPE = 4
@@ -128,21 +121,14 @@ async def search_text(conn: Conn, areas: list[Area], query: str, *,
     """`query` is already normalised. Trigram FTS for 3+ characters over a wide scope, else a
     scan of the (small) scope's recent tickets."""
     params: list[Any] = []
-    if len(query) >= 3 and not _small(areas):
-        phrase = '"' + query.replace('"', '""') + '"'
-        params.append(phrase)
-        scope = _scope_sql(areas, params)
-        params += [iso(since), limit]
-        rows = await fetch_all(conn, f"""SELECT t.* FROM ticket_fts f
-            JOIN tickets t ON t.id = f.rowid
-            WHERE ticket_fts MATCH ? AND {scope} AND t.created_at >= ?
-            ORDER BY f.rowid DESC LIMIT ?""", params)
+    scope = _scope_sql(areas, params)
+    if len(query) >= dialect.MIN_INDEXED and not _small(areas):
+        sql, value = dialect.indexed_text_search(conn, scope, query)
+        rows = await fetch_all(conn, sql, [value, *params, iso(since), limit])
     else:
-        scope = _scope_sql(areas, params)
-        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params += [iso(since), f"%{escaped}%", limit]
+        params += [iso(since), dialect.like_pattern(query), limit]
         rows = await fetch_all(conn, f"""SELECT t.* FROM tickets t WHERE {scope}
-            AND t.created_at >= ? AND {_FOLDED_TEXT} LIKE ? ESCAPE '\\'
+            AND t.created_at >= ? AND {FOLDED_TEXT} LIKE ? ESCAPE '\\'
             ORDER BY t.created_at DESC, t.id DESC LIMIT ?""", params)
     return to_models(Ticket, rows)
 

@@ -30,15 +30,16 @@ async def insert(conn: Conn, *, code: str, resident_id: int,
                  now: datetime, due_at: datetime, sla_next_at: datetime | None,
                  sla_clock: str = "calendar", window_hours: int | None = None,
                  urgent: bool = False, urgent_reason: str | None = None) -> Ticket:
-    cur = await conn.execute("""
+    row = await fetch_one(conn, """
         INSERT INTO tickets(code, resident_id, neighbourhood_id, kind, category_id, house_id,
             text, phone, lat, lon, status, created_at, updated_at, window_started_at, due_at,
             sla_next_at, sla_clock, window_hours, urgent, urgent_reason)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        RETURNING *""",
         (code, resident_id, neighbourhood_id, kind.value, category_id, house_id, text, phone,
          lat, lon, Status.NEW.value, iso(now), iso(now), iso(now), iso(due_at),
          iso(sla_next_at), sla_clock, window_hours, int(urgent), urgent_reason))
-    ticket = await get(conn, int(cur.lastrowid or 0))
+    ticket = to_model(Ticket, row)
     assert ticket is not None
     return ticket
 
@@ -81,13 +82,12 @@ async def update(conn: Conn, ticket_id: int, *, current: Ticket | None = None,
 async def add_event(conn: Conn, *, ticket_id: int, at: datetime,
                     actor_id: int | None, actor_role: str, action: str, public: bool,
                     body: str | None = None, details: dict[str, Any] | None = None) -> int:
-    cur = await conn.execute("""
+    return int(await fetch_value(conn, """
         INSERT INTO ticket_events(ticket_id, at, actor_id, actor_role, action, public, body,
                                   details)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
         (ticket_id, iso(at), actor_id, actor_role, action, int(public), body,
-         json.dumps(details or {}, ensure_ascii=False)))
-    return int(cur.lastrowid or 0)
+         json.dumps(details or {}, ensure_ascii=False))))
 
 
 async def events(conn: Conn, ticket_id: int, *, public_only: bool
@@ -101,12 +101,11 @@ async def events(conn: Conn, ticket_id: int, *, public_only: bool
 async def add_attachment(conn: Conn, *, ticket_id: int, event_id: int | None,
                          kind: str, file_id: str, file_unique_id: str | None,
                          caption: str | None, now: datetime) -> int:
-    cur = await conn.execute("""
+    return int(await fetch_value(conn, """
         INSERT INTO ticket_attachments(ticket_id, event_id, kind, file_id, file_unique_id,
                                        caption, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        (ticket_id, event_id, kind, file_id, file_unique_id, caption, iso(now)))
-    return int(cur.lastrowid or 0)
+        VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+        (ticket_id, event_id, kind, file_id, file_unique_id, caption, iso(now))))
 
 
 async def attachments(conn: Conn, ticket_id: int) -> list[Attachment]:

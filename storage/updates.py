@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from storage.base import fetch_value, iso
+from storage.base import fetch_all, fetch_value, iso
 from storage.conn import Conn
 
 
 async def claim(conn: Conn, update_id: int, now: datetime) -> bool:
     """True the first time an update id is seen, False for a repeat."""
-    cur = await conn.execute(
-        "INSERT OR IGNORE INTO processed_updates(update_id, at) VALUES (?, ?)",
-        (update_id, iso(now)))
-    return cur.rowcount == 1
+    added = await fetch_all(conn, """INSERT INTO processed_updates(update_id, at) VALUES (?, ?)
+        ON CONFLICT DO NOTHING RETURNING update_id""", (update_id, iso(now)))
+    return len(added) == 1
 
 
 async def prune(conn: Conn, now: datetime, keep: timedelta) -> int:

@@ -34,11 +34,10 @@ async def get(conn: Conn, visit_id: int) -> Visit | None:
 
 async def start(conn: Conn, *, filer_id: int, chat_id: int, step: str,
                 now: datetime, neighbourhood_id: int | None = None) -> Visit:
-    cur = await conn.execute("""
+    visit = _visit(await fetch_one(conn, """
         INSERT INTO visits(filer_id, chat_id, neighbourhood_id, step, started_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?)""",
-        (filer_id, chat_id, neighbourhood_id, step, iso(now), iso(now)))
-    visit = await get(conn, int(cur.lastrowid or 0))
+        VALUES (?, ?, ?, ?, ?, ?) RETURNING *""",
+        (filer_id, chat_id, neighbourhood_id, step, iso(now), iso(now))))
     assert visit is not None
     return visit
 
@@ -147,6 +146,8 @@ async def counts_by_place(conn: Conn, neighbourhood_ids: tuple[int, ...] | None
              JOIN tickets t ON t.id = r.ticket_id"""
     params: list[Any] = []
     if neighbourhood_ids is not None:
+        if not neighbourhood_ids:
+            return {}
         sql += f" WHERE t.neighbourhood_id IN ({','.join('?' * len(neighbourhood_ids))})"
         params.extend(neighbourhood_ids)
     rows = await fetch_all(conn, sql + " GROUP BY t.house_id, t.neighbourhood_id", params)

@@ -1,0 +1,159 @@
+"""The SQL that SQLite and PostgreSQL cannot share, one function per concern.
+
+Everything else in `storage/` is written once for both engines: `INSERT … ON CONFLICT`,
+`RETURNING`, `count(*) FILTER (WHERE …)`, `COALESCE`, `NULLS FIRST`, times passed in from
+Python as UTC ISO strings. What differs is chosen here by `conn.dialect` ("sqlite" or
+"postgresql"):
+
+- null-safe comparison (`IS` / `IS NOT DISTINCT FROM`);
+- seconds since the epoch of a stored ISO timestamp (reports' medians);
+- JSON: one key set in a JSON text column, rows aggregated into a JSON array;
+- index hints (`INDEXED BY`, SQLite only);
+- text search: SQLite's trigram FTS5 table `ticket_fts`, PostgreSQL's `pg_trgm` GIN index on
+  the folded text (migrations_pg/0002_staff.sql), both over the same folding of the text;
+- identity columns after rows were copied in with their ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+
+
+def name(conn: Any) -> str:
+    """The connection's engine; a plain aiosqlite connection (no `dialect`) is SQLite."""
+    return str(getattr(conn, "dialect", SQLITE))
+
+
+def is_postgresql(conn: Any) -> bool:
+    return name(conn) == POSTGRESQL
+
+
+# --------------------------------------------------------------------------- comparisons
+
+def same(conn: Any, left: str, right: str) -> str:
+    """`left` equals `right`, NULL equal to NULL."""
+    op = "IS NOT DISTINCT FROM" if is_postgresql(conn) else "IS"
+    return f"{left} {op} {right}"
+
+
+def differs(conn: Any, left: str, right: str) -> str:
+    """`left` differs from `right`, NULL equal to NULL."""
+    op = "IS DISTINCT FROM" if is_postgresql(conn) else "IS NOT"
+    return f"{left} {op} {right}"
+
+
+# --------------------------------------------------------------------------- time
+
+def epoch_seconds(conn: Any, iso_column: str) -> str:
+    """Seconds since 1970 of a column holding a UTC ISO string ("2026-11-25T21:36:40+00:00")."""
+    if is_postgresql(conn):
+        return f"extract(epoch FROM CAST({iso_column} AS timestamptz))"
+    return f"unixepoch({iso_column})"
+
+
+# --------------------------------------------------------------------------- JSON (stored as text)
+
+def json_set_number(conn: Any, column: str, key: str) -> str:
+    """`column` (JSON object text) with `key` set to the number bound at the one `?`."""
+    if not key.isidentifier():
+        raise ValueError(f"not a plain JSON key: {key!r}")
+    if is_postgresql(conn):
+        return (f"CAST(jsonb_set(CAST({column} AS jsonb), '{{{key}}}', "
+                f"to_jsonb(CAST(? AS bigint))) AS text)")
+    return f"json_set({column}, '$.{key}', ?)"
+
+
+def json_array_of_rows(conn: Any, fields: list[tuple[str, str]], source: str,
+                       order_by: str) -> str:
+    """A scalar subquery: JSON array text of one object per row of `source` (a FROM clause
+    with alias `x`), `fields` as (key, expression over x), ordered; NULL when no rows."""
+    pairs = ", ".join(f"'{key}', {expr}" for key, expr in fields)
+    if is_postgresql(conn):
+        return (f"(SELECT CAST(json_agg(json_build_object({pairs}) ORDER BY {order_by}) "
+                f"AS text) FROM {source})")
+    # SQLite aggregates in the order of a sorted subquery.
+    return (f"(SELECT json_group_array(json_object({pairs})) FROM "
+            f"(SELECT * FROM {source} ORDER BY {order_by}) x)")
+
+
+# --------------------------------------------------------------------------- planner hints
+
+def indexed_by(conn: Any, index: str) -> str:
+    """SQLite's `INDEXED BY` (its planner otherwise sometimes scans); nothing on PostgreSQL."""
+    return "" if is_postgresql(conn) else f" INDEXED BY {index}"
+
+
+# --------------------------------------------------------------------------- text search
+# The text is folded the way bot.domain.text.normalize folds it (Arabic letters, ZWNJ,
+# digits, tatweel) and lowered (ASCII only: SQLite's lower(); PostgreSQL's columns are
+# COLLATE "C", whose lower() does the same). SQLite's FTS trigger (migrations/0002) and
+# PostgreSQL's trigram index (migrations_pg/0002) are over exactly this expression.
+
+FOLDS = [("ي", "ی"), ("ى", "ی"), ("ئ", "ی"), ("ك", "ک"), ("ة", "ه"), ("ۀ", "ه"), ("أ", "ا"),
+         ("إ", "ا"), ("آ", "ا"), ("ؤ", "و"), ("\u200c", " "),
+         *zip("۰۱۲۳۴۵۶۷۸۹", "0123456789", strict=True), ("\u0640", "")]
+
+
+def folded(column: str) -> str:
+    """The folded, lowered text of `column`, as an SQL expression both engines evaluate alike."""
+    expr = column
+    for a, b in FOLDS:
+        expr = f"replace({expr}, '{a}', '{b}')"
+    return f"lower({expr})"
+
+
+FOLDED_TEXT = folded("t.text")      # over tickets `t`
+MIN_INDEXED = 3                     # trigrams: shorter queries cannot use the index
+
+
+def like_pattern(query: str) -> str:
+    """`%query%` with LIKE's wildcards escaped (ESCAPE '\\')."""
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def indexed_text_search(conn: Any, scope: str, query: str) -> tuple[str, str]:
+    """(SQL, value of its first parameter) of a search of the whole index for `query`
+    (normalised, 3+ characters), newest first, within `scope` (an SQL condition over `t`).
+    The SQL's parameters, in order: that value, `scope`'s, `since`, `limit`."""
+    if is_postgresql(conn):
+        return (f"""SELECT t.* FROM tickets t
+            WHERE {FOLDED_TEXT} LIKE ? ESCAPE '\\' AND {scope} AND t.created_at >= ?
+            ORDER BY t.id DESC LIMIT ?""", like_pattern(query))
+    phrase = '"' + query.replace('"', '""') + '"'
+    return (f"""SELECT t.* FROM ticket_fts f
+            JOIN tickets t ON t.id = f.rowid
+            WHERE ticket_fts MATCH ? AND {scope} AND t.created_at >= ?
+            ORDER BY f.rowid DESC LIMIT ?""", phrase)
+
+
+async def forget_indexed_text(conn: Any, ticket_id: int) -> None:
+    """Before a ticket's text is erased: drop it from the search index. SQLite's FTS table is
+    contentless (a row is removed by giving back what was indexed); PostgreSQL's index is on
+    the column itself and follows the UPDATE."""
+    if is_postgresql(conn):
+        return
+    await conn.execute(f"""
+        INSERT INTO ticket_fts(ticket_fts, rowid, body)
+        SELECT 'delete', t.id, {FOLDED_TEXT} FROM tickets t WHERE t.id = ?""", (ticket_id,))
+
+
+# --------------------------------------------------------------------------- identity columns
+
+# Tables whose `id` the database assigns (INTEGER PRIMARY KEY / GENERATED BY DEFAULT AS IDENTITY).
+IDENTITY_TABLES = ("provinces", "cities", "neighbourhoods", "houses", "categories", "roles",
+                   "tickets", "ticket_attachments", "ticket_events", "canned_replies", "outbox",
+                   "visits")
+
+
+async def reset_ids(conn: Any) -> None:
+    """After rows were inserted with explicit ids (copying a database): the next assigned id
+    follows the largest one. SQLite does that by itself."""
+    if not is_postgresql(conn):
+        return
+    for table in IDENTITY_TABLES:
+        await conn.execute(f"""SELECT setval(pg_get_serial_sequence('{table}', 'id'),
+            COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)""")
