@@ -14,7 +14,8 @@ from storage.conn import Conn
 async def store(conn: Conn, updates: Iterable[dict[str, Any]], now: datetime) -> None:
     """Keep fetched updates (one row each; an update fetched twice is kept once)."""
     await conn.executemany(
-        "INSERT OR IGNORE INTO inbox(update_id, body, received_at) VALUES (?, ?, ?)",
+        """INSERT INTO inbox(update_id, body, received_at) VALUES (?, ?, ?)
+           ON CONFLICT (update_id) DO NOTHING""",
         [(int(u["update_id"]), json.dumps(u, ensure_ascii=False), iso(now)) for u in updates])
 
 
