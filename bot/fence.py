@@ -11,6 +11,7 @@ a standby.
 from __future__ import annotations
 
 import threading
+import time
 
 
 class NotLeader(RuntimeError):
@@ -21,10 +22,20 @@ class Fence:
     def __init__(self) -> None:
         self._closed = threading.Event()     # set from the leadership thread, read anywhere
         self.reason = ""
+        self._until: float | None = None     # monotonic end of the lease (None: no lease)
 
     @property
     def acting(self) -> bool:
-        return not self._closed.is_set()
+        """Not closed, and the lease (if any) not run out by this machine's clock: a leader
+        frozen past its lease (a stopped VM, SIGSTOP) sends nothing when it wakes up, even
+        before its leadership thread notices that a standby took over."""
+        if self._closed.is_set():
+            return False
+        return self._until is None or time.monotonic() < self._until
+
+    def lease_until(self, until: float) -> None:
+        """The leadership renewed its lease: acting until `until` (time.monotonic())."""
+        self._until = until
 
     def close(self, reason: str) -> None:
         if not self._closed.is_set():
@@ -32,13 +43,14 @@ class Fence:
             self._closed.set()
 
     def check(self) -> None:
-        if self._closed.is_set():
-            raise NotLeader(f"not the leader any more ({self.reason})")
+        if not self.acting:
+            raise NotLeader(f"not the leader any more ({self.reason or 'lease ran out'})")
 
     def reset(self) -> None:
         """Tests only: a fresh process."""
         self._closed.clear()
         self.reason = ""
+        self._until = None
 
 
 FENCE = Fence()

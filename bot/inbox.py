@@ -3,10 +3,14 @@
 PTB confirms a batch (the next getUpdates offset) before it handles it, so a process killed
 mid-batch would lose those updates. `bot.reliable_bot.ReliableBot` hands every batch
 getUpdates returns to `Inbox.store`, which commits it before the batch goes on to PTB; an
-update's row is deleted once it was handled (`handled`, called by `bot.update_order`),
-in the next write. At start, before polling, `replay` puts what is left into the
-application's queue; `processed_updates` (handlers/common.py) drops the ones a previous run
-had already started, so each is handled once.
+update's row is deleted as soon as it was handled (`handled`, called by `bot.update_order`).
+At start, before polling, `replay` puts what is left into the application's queue, first
+dropping the `processed_updates` claims of those a previous run had started but not
+finished (killed while handling them), so they are handled again rather than skipped: no
+update is lost; one interrupted in the middle may do its step twice (steps are written to
+be repeated: a form step shows its screen again, a filing is keyed, a repeated state
+change is refused). Updates fetched again from Telegram (the old batch was not confirmed)
+are dropped as repeats by the dedupe (handlers/common.py).
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-FLUSH_SECONDS = 1.0
 KEEP = timedelta(days=7)          # as long as the dedupe remembers update ids
 
 
@@ -35,51 +38,43 @@ class Inbox:
         self.db = db
         self.clock = clock
         self._done: set[int] = set()
-        self._flush: asyncio.Task[None] | None = None
+        self._forget: asyncio.Task[None] | None = None
 
     async def store(self, updates: list[dict[str, Any]]) -> None:
-        """Keep a fetched batch (and forget the handled ones) in one transaction. A failure
-        is a network error to PTB: it fetches the same batch again, unconfirmed."""
-        done, self._done = self._done, set()
+        """Keep a fetched batch, in one transaction. A failure is a network error to PTB:
+        it fetches the same batch again, unconfirmed."""
         try:
             async with self.db.tx() as conn:
-                if updates:
-                    await repo.store(conn, updates, self.clock.now())
-                if done:
-                    await repo.forget(conn, done)
+                await repo.store(conn, updates, self.clock.now())
         except Exception as exc:
-            self._done |= done
-            if not updates:
-                raise
             log.warning("inbox: could not store %d updates: %r", len(updates), exc)
             raise NetworkError(f"inbox not stored: {exc!r}") from exc
 
     def handled(self, update_id: int) -> None:
-        """This update's handling ended (well or not): its row goes with the next write."""
+        """This update's handling ended (well or not): its row goes now (one statement for
+        all that ended meanwhile), so a crash right after does not handle it again."""
         self._done.add(update_id)
-        if self._flush is None or self._flush.done():
-            with contextlib.suppress(RuntimeError):      # no running loop: next store
-                self._flush = asyncio.get_running_loop().create_task(
-                    self._flush_later(), name="inbox-flush")
+        if self._forget is None or self._forget.done():
+            with contextlib.suppress(RuntimeError):      # no running loop: at close
+                self._forget = asyncio.get_running_loop().create_task(
+                    self._forget_done(), name="inbox-forget")
 
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(FLUSH_SECONDS)
-        await self.flush()
-
-    async def flush(self) -> None:
-        if not self._done or not self.db.is_open:
-            return
-        try:
-            await self.store([])
-        except Exception:
-            log.warning("inbox: could not forget handled updates", exc_info=True)
+    async def _forget_done(self) -> None:
+        while self._done and self.db.is_open:
+            done, self._done = self._done, set()
+            try:
+                async with self.db.autocommit() as conn:
+                    await repo.forget(conn, done)
+            except Exception:
+                self._done |= done                       # tried again with the next one
+                log.warning("inbox: could not forget handled updates", exc_info=True)
+                return
 
     async def close(self) -> None:
-        if self._flush is not None and not self._flush.done():
-            self._flush.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flush
-        await self.flush()
+        if self._forget is not None and not self._forget.done():
+            with contextlib.suppress(Exception):
+                await self._forget
+        await self._forget_done()
 
     async def prune(self) -> None:
         async with self.db.tx() as conn:
@@ -88,8 +83,12 @@ class Inbox:
     async def replay(self, queue: asyncio.Queue[object], bot: Any) -> int:
         """Put the updates a previous run (or the old leader) fetched but did not finish
         into the application's queue, oldest first. Returns how many."""
-        async with self.db.read() as conn:
+        async with self.db.tx() as conn:
+            again = await repo.unclaim_interrupted(conn)
             bodies = await repo.unhandled(conn)
+        if again:
+            log.info("inbox: %d updates interrupted while being handled are handled again",
+                     again)
         for body in bodies:
             update = Update.de_json(body, bot)
             if update is not None:

@@ -20,14 +20,25 @@ async def store(conn: Conn, updates: Iterable[dict[str, Any]], now: datetime) ->
 
 
 async def forget(conn: Conn, update_ids: Iterable[int]) -> None:
-    """These updates were handled."""
-    await conn.executemany("DELETE FROM inbox WHERE update_id = ?",
-                           [(int(i),) for i in update_ids])
+    """These updates were handled (one statement)."""
+    ids = [int(i) for i in update_ids]
+    for start in range(0, len(ids), 500):
+        part = ids[start:start + 500]
+        await conn.execute(f"DELETE FROM inbox WHERE update_id IN ({', '.join('?' * len(part))})",
+                           part)
 
 
 async def prune(conn: Conn, now: datetime, keep: timedelta) -> None:
     """Rows older than `keep` (the dedupe forgets update ids after as long)."""
     await conn.execute("DELETE FROM inbox WHERE received_at < ?", (iso(now - keep),))
+
+
+async def unclaim_interrupted(conn: Conn) -> int:
+    """Kept updates a previous run had started (claimed in `processed_updates`) but not
+    finished: drop their claims, so they are handled again (not skipped as repeats)."""
+    cur = await conn.execute("""DELETE FROM processed_updates
+                                WHERE update_id IN (SELECT update_id FROM inbox)""")
+    return max(cur.rowcount, 0)
 
 
 async def unhandled(conn: Conn) -> list[dict[str, Any]]:

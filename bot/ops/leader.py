@@ -82,6 +82,7 @@ class Leadership:
                     await repo.take_lease(conn, self.holder, self.host, os.getpid(),
                                           self.lease_seconds)
                     self._renewed = started
+                    self.fence.lease_until(started + self.lease_seconds)
                     self._lost = asyncio.Event()
                     conn.add_termination_listener(self._terminated)
                     self.leading = True
@@ -166,6 +167,7 @@ class Leadership:
                 self._lose("the lease was taken over")
                 break
             self._renewed = started
+            self.fence.lease_until(started + self.lease_seconds)
         return self.lost_reason
 
     async def release(self) -> None:
