@@ -7,9 +7,9 @@ drains and the SLA sweep escalates.
 after the cut); (c) the leader's machine "vanishes" (SIGSTOP: its connection stays open,
 its heartbeat stops) and the standby ends it after the lease; woken up (SIGCONT) the old
 leader sends nothing more. In all: the standby handles its first update (a probe's /help,
-sent at the event) within FAILOVER_SECONDS + 5 s (measured and printed), no accepted request, update or
-notification is lost, a notification is sent twice only if it was in flight at the event,
-and every overdue request is escalated once.
+sent at the event) within FAILOVER_SECONDS + 5 s (measured and printed), no accepted
+request, update or notification is lost, a notification is sent twice only if it was in
+flight at the event, and every overdue request is escalated once.
 
 Each process reaches the emulator through its own small proxy, so every Bot API call is
 known by who made it and when. Skipped (with the reason printed) without PostgreSQL.
