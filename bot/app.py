@@ -27,7 +27,7 @@ from bot.config import Settings
 from bot.context import CustomContext
 from bot.deps import Deps
 from bot.i18n import translator
-from bot.inbox import Inbox
+from bot.inbox import Inbox, InboxQueue
 from bot.outbox import Outbox
 from bot.reliable_bot import SEND_TIMEOUTS, ReliableBot
 from bot.sender import Budgets, PrioritySender
@@ -118,9 +118,11 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    # Fetched updates are kept before Telegram is told they arrived (bot/inbox.py).
+    # Fetched updates are kept before Telegram is told they arrived (bot/inbox.py): polling's
+    # batches by the bot, the webhook's by the queue.
     inbox = Inbox(db, clock)
     bot.keep_updates_in(inbox)
+    builder = builder.update_queue(InboxQueue(inbox))
     if CONCURRENT_UPDATES > 1:
         worker = deps.outbox
         assert isinstance(worker, Outbox)

@@ -37,6 +37,7 @@ class Inbox:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        self._kept: set[int] = set()          # stored and not yet handled
         self._done: set[int] = set()
         self._forget: asyncio.Task[None] | None = None
 
@@ -46,13 +47,19 @@ class Inbox:
         try:
             async with self.db.tx() as conn:
                 await repo.store(conn, updates, self.clock.now())
+            self._kept.update(int(u["update_id"]) for u in updates)
         except Exception as exc:
             log.warning("inbox: could not store %d updates: %r", len(updates), exc)
             raise NetworkError(f"inbox not stored: {exc!r}") from exc
 
+    def keeps(self, update_id: int) -> bool:
+        """Stored already (by this run) and not handled yet."""
+        return update_id in self._kept
+
     def handled(self, update_id: int) -> None:
         """This update's handling ended (well or not): its row goes now (one statement for
         all that ended meanwhile), so a crash right after does not handle it again."""
+        self._kept.discard(update_id)
         self._done.add(update_id)
         if self._forget is None or self._forget.done():
             with contextlib.suppress(RuntimeError):      # no running loop: at close
@@ -89,6 +96,7 @@ class Inbox:
         if again:
             log.info("inbox: %d updates interrupted while being handled are handled again",
                      again)
+        self._kept.update(int(body["update_id"]) for body in bodies)
         for body in bodies:
             update = Update.de_json(body, bot)
             if update is not None:
@@ -97,3 +105,18 @@ class Inbox:
             log.info("inbox: %d updates fetched before the restart are handled first",
                      len(bodies))
         return len(bodies)
+
+
+class InboxQueue(asyncio.Queue[object]):
+    """The application's update queue. Polling stores each batch in `ReliableBot` already;
+    an update that arrives otherwise (the webhook, which answers Telegram 200 only after
+    this `put`) is stored here first, so a failing store makes Telegram deliver it again."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        super().__init__()
+        self.inbox = inbox
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update) and not self.inbox.keeps(item.update_id):
+            await self.inbox.store([item.to_dict()])
+        await super().put(item)

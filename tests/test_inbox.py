@@ -102,3 +102,31 @@ async def test_store_forget_replay(tmp_path: Path) -> None:
     await db.close()
     assert sqlite3.connect(tmp_path / "inbox.sqlite3").execute(
         "SELECT count(*) FROM inbox").fetchone()[0] == 1
+
+
+async def test_webhook_updates_are_stored_by_the_queue(tmp_path: Path) -> None:
+    """Webhook mode: PTB answers Telegram 200 after `update_queue.put`; the queue stores the
+    update first (polling's batches are stored by the bot, and not twice)."""
+    from telegram import Update
+
+    from bot.inbox import InboxQueue
+
+    db = Database(tmp_path / "hook.sqlite3")
+    await db.open()
+    inbox = Inbox(db, FakeClock(datetime(2026, 11, 30, 12, tzinfo=UTC)))
+    body = {"update_id": 41, "message": {"message_id": 3, "date": 1764500000,
+                                         "chat": {"id": 9, "type": "private"},
+                                         "from": {"id": 9, "is_bot": False, "first_name": "A"},
+                                         "text": "سلام"}}
+    queue = InboxQueue(inbox)
+    await queue.put(Update.de_json(body, None))
+    await inbox.store([{**body, "update_id": 42}])             # polled: stored by the bot
+    await queue.put(Update.de_json({**body, "update_id": 42}, None))
+    async with db.read() as conn:
+        kept = await repo.unhandled(conn)
+    assert [u["update_id"] for u in kept] == [41, 42]
+    again = Update.de_json(kept[0], None)
+    assert again is not None and again.message is not None
+    assert again.message.text == "سلام" and again.message.date.timestamp() == 1764500000
+    assert queue.qsize() == 2
+    await db.close()
