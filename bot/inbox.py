@@ -16,7 +16,6 @@ are dropped as repeats by the dedupe (handlers/common.py).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -39,7 +38,6 @@ class Inbox:
         self.clock = clock
         self._kept: set[int] = set()          # stored and not yet handled
         self._done: set[int] = set()
-        self._forget: asyncio.Task[None] | None = None
 
     async def store(self, updates: list[dict[str, Any]]) -> None:
         """Keep a fetched batch, in one transaction. A failure is a network error to PTB:
@@ -56,31 +54,25 @@ class Inbox:
         """Stored already (by this run) and not handled yet."""
         return update_id in self._kept
 
-    def handled(self, update_id: int) -> None:
-        """This update's handling ended (well or not): its row goes now (one statement for
-        all that ended meanwhile), so a crash right after does not handle it again."""
+    async def handled(self, update_id: int) -> None:
+        """This update's handling ended (well or not): its row goes now, so a crash right
+        after does not handle it again (with those that could not go before)."""
         self._kept.discard(update_id)
         self._done.add(update_id)
-        if self._forget is None or self._forget.done():
-            with contextlib.suppress(RuntimeError):      # no running loop: at close
-                self._forget = asyncio.get_running_loop().create_task(
-                    self._forget_done(), name="inbox-forget")
+        await self._forget_done()
 
     async def _forget_done(self) -> None:
-        while self._done and self.db.is_open:
-            done, self._done = self._done, set()
-            try:
-                async with self.db.autocommit() as conn:
-                    await repo.forget(conn, done)
-            except Exception:
-                self._done |= done                       # tried again with the next one
-                log.warning("inbox: could not forget handled updates", exc_info=True)
-                return
+        if not self._done or not self.db.is_open:
+            return
+        done, self._done = self._done, set()
+        try:
+            async with self.db.autocommit() as conn:
+                await repo.forget(conn, done)
+        except Exception:
+            self._done |= done                           # tried again with the next one
+            log.warning("inbox: could not forget handled updates", exc_info=True)
 
     async def close(self) -> None:
-        if self._forget is not None and not self._forget.done():
-            with contextlib.suppress(Exception):
-                await self._forget
         await self._forget_done()
 
     async def prune(self) -> None:

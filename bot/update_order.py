@@ -25,7 +25,7 @@ UNBOUNDED = 2**31
 class PerChatProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int, *, busy: set[int] | None = None,
                  on_done: Callable[[list[int]], None] | None = None,
-                 on_handled: Callable[[int], None] | None = None) -> None:
+                 on_handled: Callable[[int], Awaitable[None]] | None = None) -> None:
         """`busy`: filled with the chats and people whose update is being handled (the outbox
         holds their notifications meanwhile); `on_done(keys)` is called when one is finished;
         `on_handled(update_id)` too (the inbox forgets it, `bot/inbox.py`)."""
@@ -70,7 +70,7 @@ class PerChatProcessor(BaseUpdateProcessor):
                         if self.on_done is not None:
                             self.on_done(keys)
                         if self.on_handled is not None and isinstance(update, Update):
-                            self.on_handled(update.update_id)
+                            await self.on_handled(update.update_id)
         finally:
             for key in keys:
                 self._users[key] -= 1

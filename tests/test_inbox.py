@@ -95,7 +95,7 @@ async def test_store_forget_replay(tmp_path: Path) -> None:
     first = queue.get_nowait()
     assert getattr(first, "update_id", None) == 5
     assert first.message.text == "سلام"  # type: ignore[attr-defined]
-    inbox.handled(5)
+    await inbox.handled(5)
     await inbox.close()
     async with db.read() as conn:
         assert [u["update_id"] for u in await repo.unhandled(conn)] == [6]
