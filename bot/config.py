@@ -17,7 +17,7 @@ from bot.domain.workcal import (
     QuietHours,
     WorkWeek,
 )
-from storage.url import DatabaseUrl, DatabaseUrlError, parse_database_url, sqlite_url
+from storage.url import DatabaseUrl, DatabaseUrlError, parse_database_url
 
 SUPPORTED_LOCALES = ("fa", "en")
 OFFICIAL_API_HOSTS = ("api.telegram.org", "tapi.bale.ai")
@@ -243,8 +243,13 @@ class Settings(BaseSettings):
     def database(self) -> DatabaseUrl:
         """The parsed DATABASE_URL (default: the SQLite file DATABASE_PATH)."""
         if self.database_url is None:
-            return parse_database_url(sqlite_url(self.database_path))
+            return DatabaseUrl("sqlite", path=str(self.database_path))
         return parse_database_url(self.database_url.get_secret_value())
+
+    @property
+    def database_variable(self) -> str:
+        """The variable that named the database (for error lines)."""
+        return "DATABASE_PATH" if self.database_url is None else "DATABASE_URL"
 
     @field_validator("bot_token", mode="before")
     @classmethod

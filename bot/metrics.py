@@ -160,10 +160,11 @@ def read_database(database: Path, now: datetime) -> dict[str, float]:
 _database_collector: DatabaseCollector | None = None
 
 
-def serve(host: str, port: int, database: Path) -> None:
-    """Start the endpoint in a thread (raises OSError if the port is taken)."""
+def serve(host: str, port: int, database: Path | None) -> None:
+    """Start the endpoint in a thread (raises OSError if the port is taken). `database`:
+    the SQLite file the database gauges read (None: no database gauges)."""
     global _database_collector
-    if _database_collector is None:
+    if _database_collector is None and database is not None:
         _database_collector = DatabaseCollector(database)
         REGISTRY.register(_database_collector)
     start_http_server(port, addr=host, registry=REGISTRY)

@@ -27,8 +27,9 @@ KEEP_DAYS = 14          # chart files older than this were sent (or never will b
 
 
 def chart_folder(deps: Deps) -> Path:
-    """`charts/` next to the database (a temporary folder for an in-memory one)."""
-    if deps.db.path == ":memory:":
+    """`charts/` next to the database (a temporary folder for an in-memory or a PostgreSQL
+    one)."""
+    if deps.db.dialect != "sqlite" or deps.db.path == ":memory:":
         return Path(tempfile.gettempdir()) / "mahalleyar-charts"
     return Path(deps.db.path).resolve().parent / "charts"
 

@@ -140,7 +140,8 @@ class Database:
     def conn(self) -> Conn:
         raise NotImplementedError
 
-    async def open(self) -> None:
+    async def open(self, migrate: bool = True) -> None:
+        """Connect (and migrate, unless told not to: `check` only looks)."""
         raise NotImplementedError
 
     async def close(self) -> None:
@@ -184,7 +185,7 @@ class SqliteDatabase(Database):
     def describe(self) -> str:
         return f"sqlite {self.path}"
 
-    async def open(self) -> None:
+    async def open(self, migrate: bool = True) -> None:
         """Connect, set pragmas and migrate. Idempotent: persistence and post_init both call it."""
         async with self._open_lock:
             if self._conn is not None:
@@ -199,6 +200,8 @@ class SqliteDatabase(Database):
             await conn.execute("PRAGMA busy_timeout=5000")
             await conn.execute("PRAGMA synchronous=NORMAL")
             self._conn = SqliteConn(conn)
+            if not migrate:
+                return
             try:
                 await self.migrate()
             except BaseException:

@@ -267,11 +267,13 @@ class PgDatabase(Database):
                 f"DATABASE_URL: cannot connect to PostgreSQL at {self.url.where}: "
                 f"{reason.splitlines()[0] if reason else type(exc).__name__}") from None
 
-    async def open(self) -> None:
+    async def open(self, migrate: bool = True) -> None:
         async with self._open_lock:
             if self._conn is not None:
                 return
             self._conn = PgConn(await self._connect())
+            if not migrate:
+                return
             try:
                 await self.migrate()
             except BaseException:

@@ -24,8 +24,8 @@ from storage.db import Database, migration_files
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:OPS-TEST-TOKEN-abcdefghij"
-_DROP = {"BOT_TOKEN", "DATABASE_PATH", "ADMIN_IDS", "WEBHOOK_URL", "METRICS_PORT", "BACKUP_DIR",
-         "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "BOT_API_BASE_URL"}
+_DROP = {"BOT_TOKEN", "DATABASE_PATH", "DATABASE_URL", "ADMIN_IDS", "WEBHOOK_URL", "METRICS_PORT",
+         "BACKUP_DIR", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "BOT_API_BASE_URL"}
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Migrations and repositories against a real SQLite file."""
+"""Migrations and repositories against a real database: a SQLite file and a PostgreSQL
+database (the `database_url` fixture, ids `sqlite` / `postgresql`)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import pytest
 from bot.clock import FakeClock
 from bot.services.reference import load_reference
 from storage import outbox, people, places, updates
+from storage.backends import database_for
 from storage.db import Database, migration_files
+from tests.pg_server import PgServer
 
 
 async def test_migrate_from_empty_then_rerun_is_a_no_op(tmp_path: Path) -> None:
+    """SQLite by nature: user_version, WAL and foreign_keys are the file's."""
     path = tmp_path / "m.sqlite3"
     db = Database(path)
     await db.open()
@@ -36,8 +40,32 @@ async def test_migrate_from_empty_then_rerun_is_a_no_op(tmp_path: Path) -> None:
     await db.close()
 
 
-async def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
-    db = Database(tmp_path / "t.sqlite3")
+async def test_postgresql_migrates_from_empty_then_rerun_is_a_no_op(pg_server: PgServer
+                                                                   ) -> None:
+    url = await pg_server.empty_database()
+    try:
+        db = database_for(url)
+        await db.open()
+        version = await db.migrate()
+        assert version == len(migration_files("postgresql")) == await db.schema_version()
+        async with db.read() as conn:
+            tables = {r[0] for r in await conn.execute_fetchall(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema()")}
+        await db.close()
+        if version:
+            assert {"tickets", "ticket_events", "outbox", "roles", "processed_updates",
+                    "conversations", "schema_version"} <= tables
+        db = database_for(url)
+        await db.open()   # runs migrate again: nothing to do, no error
+        assert await db.migrate() == version
+        await db.close()
+    finally:
+        await pg_server.drop(url)
+
+
+async def test_failed_transaction_leaves_nothing(database_url: str) -> None:
+    db = database_for(database_url)
     await db.open()
     clock = FakeClock()
     with pytest.raises(RuntimeError):
@@ -49,8 +77,8 @@ async def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     await db.close()
 
 
-async def test_reference_data_loads_and_routes(tmp_path: Path) -> None:
-    db = Database(tmp_path / "r.sqlite3")
+async def test_reference_data_loads_and_routes(database_url: str) -> None:
+    db = database_for(database_url)
     await db.open()
     await load_reference(db)
     await load_reference(db)  # idempotent
@@ -71,8 +99,8 @@ async def test_reference_data_loads_and_routes(tmp_path: Path) -> None:
     await db.close()
 
 
-async def test_update_ids_are_claimed_once_and_outbox_keys_are_unique(tmp_path: Path) -> None:
-    db = Database(tmp_path / "u.sqlite3")
+async def test_update_ids_are_claimed_once_and_outbox_keys_are_unique(database_url: str) -> None:
+    db = database_for(database_url)
     await db.open()
     now = FakeClock().now()
     async with db.tx() as conn:
@@ -86,7 +114,7 @@ async def test_update_ids_are_claimed_once_and_outbox_keys_are_unique(tmp_path: 
     await db.close()
 
 
-async def test_housekeeping_forgets_only_old_update_ids(tmp_path: Path) -> None:
+async def test_housekeeping_forgets_only_old_update_ids(database_url: str) -> None:
     from datetime import timedelta
 
     from bot.config import Settings
@@ -94,7 +122,7 @@ async def test_housekeeping_forgets_only_old_update_ids(tmp_path: Path) -> None:
     from bot.outbox import Outbox
     from bot.services.sla import housekeeping
 
-    db = Database(tmp_path / "hk.sqlite3")
+    db = database_for(database_url)
     await db.open()
     clock = FakeClock()
     deps = Deps(settings=Settings(_env_file=None), db=db, clock=clock,  # type: ignore[call-arg]
@@ -109,9 +137,9 @@ async def test_housekeeping_forgets_only_old_update_ids(tmp_path: Path) -> None:
     await db.close()
 
 
-async def test_in_person_template_names_the_house_office(tmp_path: Path) -> None:
+async def test_in_person_template_names_the_house_office(database_url: str) -> None:
     """«دفتر خانه» read as a notary's office (دفترخانه); migration 0007 rewords the seed."""
-    db = Database(tmp_path / "t.sqlite3")
+    db = database_for(database_url)
     await db.open()
     try:
         async with db.read() as conn:

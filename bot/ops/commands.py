@@ -1,6 +1,7 @@
 """`python -m bot backup|restore|migrate|check|health`: one line per result.
 
-backup, restore, check and health never migrate the database; `migrate` backs up first."""
+backup, restore, check and health never migrate the database; `migrate` backs a SQLite
+file up first. backup and restore are for SQLite files (PostgreSQL has pg_dump)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from bot.config import OFFICIAL_API_HOSTS, Settings
 from bot.ops import backup as backups
-from bot.ops.lock import heartbeat_age, is_running
+from bot.ops.lock import heartbeat_age, is_running, lock_anchor
 from bot.ops.preflight import (
     StartError,
     TokenRejected,
@@ -19,6 +20,8 @@ from bot.ops.preflight import (
     ask_get_me,
     database_problem,
     known_schema_version,
+    postgres_problem,
+    postgres_schema_version,
     proxy_for,
 )
 
@@ -34,7 +37,16 @@ def configure_backup(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", type=Path, help="new file (or an existing folder)")
 
 
+def _sqlite_only(settings: Settings, command: str) -> int | None:
+    if settings.database.dialect == "sqlite":
+        return None
+    return _err(f"{command}: DATABASE_URL is PostgreSQL ({settings.database.where}): use the "
+                f"server's tools (pg_dump / pg_restore); `{command}` handles SQLite files", 2)
+
+
 async def run_backup(settings: Settings, args: argparse.Namespace) -> int:
+    if (code := _sqlite_only(settings, "backup")) is not None:
+        return code
     try:
         made = backups.backup(settings.database_path, args.path)
     except backups.BackupError as exc:
@@ -48,6 +60,8 @@ def configure_restore(parser: argparse.ArgumentParser) -> None:
 
 
 async def run_restore(settings: Settings, args: argparse.Namespace) -> int:
+    if (code := _sqlite_only(settings, "restore")) is not None:
+        return code
     try:
         backups.restore(args.path, settings.database_path, known_schema_version())
     except backups.BackupError as exc:
@@ -63,6 +77,10 @@ def configure_migrate(parser: argparse.ArgumentParser) -> None:
 
 
 async def run_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    """Apply the pending migrations; print the schema version. A schema newer than this
+    program: one line, exit 2 (both backends)."""
+    if settings.database.dialect == "postgresql":
+        return await _migrate_postgres(settings)
     database = settings.database_path
     if is_running(database):
         return _err(f"migrate: the bot is running on {database}; stop it first")
@@ -73,7 +91,10 @@ async def run_migrate(settings: Settings, args: argparse.Namespace) -> int:
         version = backups.schema_version(database)
     except backups.BackupError as exc:
         return _err(f"migrate: {exc}")
-    if version >= known:
+    if version > known:
+        return _err(f"migrate: {database} has schema version {version}, newer than this "
+                    f"program ({known}); run the newer version", 2)
+    if version == known:
         print(f"{database}: schema version {version} is current; nothing to do")
         return 0
     target = args.backup_to or settings.backup_dir or database.parent
@@ -94,13 +115,42 @@ async def run_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _migrate_postgres(settings: Settings) -> int:
+    """PostgreSQL: no file backup (that is pg_dump's job); the migrations run under an
+    advisory lock, so a bot starting meanwhile waits and then finds them applied."""
+    from storage.db import DatabaseUnavailable, SchemaTooNew
+    from storage.pg import PgDatabase
+
+    url = settings.database
+    known = known_schema_version("postgresql")
+    db = PgDatabase(url)
+    try:
+        await db.open(migrate=False)
+        before = await db.schema_version()
+        if before > known:
+            return _err(f"migrate: {url.where} has schema version {before}, newer than this "
+                        f"program ({known}); run the newer version", 2)
+        after = await db.migrate()
+    except DatabaseUnavailable as exc:
+        return _err(f"migrate: {exc}", 2)
+    except SchemaTooNew as exc:
+        return _err(f"migrate: {url.where}: {exc}", 2)
+    finally:
+        await db.close()
+    if before == after:
+        print(f"postgresql {url.where}: schema version {after} is current; nothing to do")
+    else:
+        print(f"postgresql {url.where}: migrated from schema version {before} to {after}")
+    return 0
+
+
 def configure_check(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=10.0, help="Bot API timeout, seconds")
 
 
 async def run_check(settings: Settings, args: argparse.Namespace) -> int:
     """Settings, database, Bot API: one line each; exit 1 if any is not ok."""
-    lines = [_settings_line(settings), _database_line(settings)]
+    lines = [_settings_line(settings), await _database_line(settings)]
     if settings.database.dialect == "postgresql":     # SQLite: one process, the line above
         lines.append(await _leader_line(settings))
     lines.append(_api_line(settings, args))
@@ -124,7 +174,28 @@ def _settings_line(settings: Settings) -> tuple[bool, str]:
     return True, "settings: " + "; ".join([mode, *extras])
 
 
-def _database_line(settings: Settings) -> tuple[bool, str]:
+async def _postgres_line(settings: Settings) -> tuple[bool, str]:
+    from storage.db import DatabaseUnavailable
+
+    url = settings.database
+    known = known_schema_version("postgresql")
+    try:
+        version = await postgres_schema_version(url)
+    except DatabaseUnavailable as exc:
+        return False, f"database: {exc}"
+    where = f"postgresql {url.where}"
+    if version > known:
+        return False, (f"database: {where} has schema version {version}, newer than this "
+                       f"program ({known})")
+    state = ("current" if version == known else
+             "empty: migrated at first start or by `python -m bot migrate`" if version == 0
+             else f"needs `python -m bot migrate` to {known}")
+    return True, f"database: {where}, schema version {version} ({state})"
+
+
+async def _database_line(settings: Settings) -> tuple[bool, str]:
+    if settings.database.dialect == "postgresql":
+        return await _postgres_line(settings)
     database = settings.database_path
     known = known_schema_version()
     if not database.exists():
@@ -141,7 +212,8 @@ def _database_line(settings: Settings) -> tuple[bool, str]:
         return False, (f"database: {database} has schema version {version}, newer than this "
                        f"program ({known})")
     state = "current" if version == known else f"needs `python -m bot migrate` to {known}"
-    return True, f"database: {database}, schema version {version} ({state}), {running}"
+    return True, (f"database: sqlite {database}, schema version {version} ({state}), "
+                  f"{running}")
 
 
 async def _leader_line(settings: Settings) -> tuple[bool, str]:
@@ -179,12 +251,14 @@ def configure_health(parser: argparse.ArgumentParser) -> None:
 async def run_health(settings: Settings, args: argparse.Namespace) -> int:
     """For a container HEALTHCHECK: the bot process itself (database answering, event loop
     and update fetching alive), never Telegram, so an outage is not a restart loop."""
-    age = heartbeat_age(settings.database_path)
+    age = heartbeat_age(lock_anchor(settings))
     if age is None:
-        return _err(f"unhealthy: no bot is running on {settings.database_path}")
+        return _err(f"unhealthy: no bot is running on {settings.database.where}")
     if age > args.max_age:
         return _err(f"unhealthy: last heartbeat {age:.0f} s ago")
-    if problem := database_problem(settings.database_path):
+    url = settings.database
+    if problem := (await postgres_problem(url) if url.dialect == "postgresql" else
+                   database_problem(settings.database_path)):
         return _err(f"unhealthy: {problem}")
     print(f"healthy: heartbeat {age:.0f} s ago")
     return 0
@@ -195,7 +269,8 @@ SUBCOMMANDS = {
                configure_backup, run_backup),
     "restore": ("replace the database with a backup (refused while the bot runs)",
                 configure_restore, run_restore),
-    "migrate": ("back the database up, then bring its schema up to date",
+    "migrate": ("bring the database's schema up to date and print its version (SQLite: "
+                "backs the file up first)",
                 configure_migrate, run_migrate),
     "check": ("check the settings, the database and the Bot API connection; one line each",
               configure_check, run_check),

@@ -198,6 +198,10 @@ class LeaderThread:
     def wait(self, timeout: float | None = None) -> bool:
         return self.leading.wait(timeout)
 
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
     def _main(self) -> None:
         asyncio.run(self._run())
 

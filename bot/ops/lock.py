@@ -4,13 +4,30 @@ can tell that it runs; the lock file's mtime is the bot's heartbeat for health c
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
+import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 def lock_path(database: Path) -> Path:
     return Path(f"{database}.lock")
+
+
+def lock_anchor(settings: Settings) -> Path:
+    """The path the lock file and heartbeat hang on: the SQLite file itself, or for a
+    PostgreSQL database a name in the temporary folder derived from its host and name (one
+    bot per database on this machine; across machines: leadership, issue 16)."""
+    url = settings.database
+    if url.dialect == "sqlite":
+        return settings.database_path
+    digest = hashlib.sha256(f"{url.where}".encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"mahalleyar-pg-{digest}"
 
 
 class DatabaseLock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import socket
@@ -16,7 +17,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot.config import Settings
-from storage.db import private_files
+from storage.db import DatabaseUnavailable, private_files
+from storage.url import DatabaseUrl, Dialect
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +31,44 @@ class TokenRejected(StartError):
     pass
 
 
-def known_schema_version() -> int:
+def known_schema_version(dialect: Dialect = "sqlite") -> int:
     from storage.db import migration_files
 
-    return len(migration_files())
+    return len(migration_files(dialect))
+
+
+def database_url_problem(url: DatabaseUrl, variable: str = "DATABASE_URL",
+                         timeout: float = 10.0) -> str | None:
+    """A PostgreSQL DATABASE_URL: reachable, and its schema not newer than this code; one
+    line naming DATABASE_URL (never the password) or None. A SQLite URL: `database_problem`.
+    (Outside an event loop; inside one: `await postgres_problem(url)`.)"""
+    if url.dialect == "sqlite":
+        return database_problem(Path(url.path), variable)
+    return asyncio.run(postgres_problem(url, timeout))
+
+
+async def postgres_problem(url: DatabaseUrl, timeout: float = 10.0) -> str | None:
+    try:
+        version = await postgres_schema_version(url, timeout)
+    except DatabaseUnavailable as exc:
+        return str(exc)
+    if version > (known := known_schema_version("postgresql")):
+        return (f"DATABASE_URL: {url.where} has schema version {version}, newer than this "
+                f"program ({known}); run the newer version")
+    return None
+
+
+async def postgres_schema_version(url: DatabaseUrl, timeout: float = 10.0) -> int:
+    """Connect, read the schema version (0 for an empty database), disconnect; never
+    migrates. DatabaseUnavailable (one line, password-free) when it cannot."""
+    from storage.pg import PgDatabase
+
+    db = PgDatabase(url, connect_timeout=timeout)
+    await db.open(migrate=False)
+    try:
+        return await db.schema_version()
+    finally:
+        await db.close()
 
 
 def database_problem(path: Path, variable: str = "DATABASE_PATH") -> str | None:

@@ -18,10 +18,10 @@ from telegram.ext import Application, TypeHandler
 from bot import metrics
 from bot.config import Settings
 from bot.ops import backup
-from bot.ops.lock import DatabaseLock
+from bot.ops.lock import DatabaseLock, lock_anchor
 from bot.ops.preflight import (
     StartError,
-    database_problem,
+    database_url_problem,
     port_problem,
     wait_for_bot_api,
 )
@@ -42,20 +42,20 @@ EXIT_LEADERSHIP_LOST = 3
 
 def run_bot(settings: Settings) -> int:
     """Polling, or the webhook server when WEBHOOK_URL is set. Returns the exit code."""
-    if settings.database.dialect == "postgresql":
-        return run_standby_then_leader(settings)
-    if problem := database_problem(settings.database_path):
+    if problem := database_url_problem(settings.database, settings.database_variable):
         return fail(problem)
+    if settings.database.dialect == "postgresql":   # leader and standby: bot/ops/leader.py
+        return run_standby_then_leader(settings)
     if settings.webhook_url and (problem := port_problem(
             settings.webhook_listen, settings.webhook_port, "WEBHOOK_PORT")):
         return fail(problem)
     if settings.metrics_port and (problem := port_problem(
             settings.metrics_host, settings.metrics_port, "METRICS_PORT")):
         return fail(problem)
-    lock = DatabaseLock(settings.database_path)
+    lock = DatabaseLock(lock_anchor(settings))
     if not lock.acquire():
-        return fail(f"DATABASE_PATH: another bot process is running on {settings.database_path} "
-                    f"(it holds {lock.path})")
+        return fail(f"{settings.database_variable}: another bot process is running on "
+                    f"{settings.database.where} (it holds {lock.path})")
     try:
         return _run_locked(settings, lock)
     except StartError as exc:
@@ -83,6 +83,14 @@ def run_standby_then_leader(settings: Settings) -> int:
         asyncio.run(_migrate(settings))
     except Exception as exc:
         return fail(f"DATABASE_URL: {settings.database.safe}: {exc}")
+    # The machine-local lock only carries the heartbeat `health` reads (one per machine;
+    # a second process here, e.g. in tests, runs without it).
+    lock: DatabaseLock | None = DatabaseLock(lock_anchor(settings))
+    assert lock is not None
+    if not lock.acquire():
+        log.info("another bot process on this machine holds %s; `health` follows that one",
+                 lock.path)
+        lock = None
     leader = LeaderThread(Leadership(settings.database.dsn, settings.failover_seconds),
                           on_lost=_leadership_lost)
     leader.start()
@@ -90,14 +98,17 @@ def run_standby_then_leader(settings: Settings) -> int:
              settings.database.safe, settings.failover_seconds)
     try:
         while not leader.wait(1.0):
-            pass
-        return _run_locked(settings, None)
+            if lock is not None and leader.alive:
+                lock.beat()          # a waiting standby is healthy
+        return _run_locked(settings, lock)
     except StartError as exc:
         return fail(str(exc))
     except KeyboardInterrupt:
         return 0
     finally:
         leader.stop()
+        if lock is not None:
+            lock.release()
 
 
 async def _migrate(settings: Settings) -> None:
@@ -123,7 +134,9 @@ def _run_locked(settings: Settings, lock: DatabaseLock | None) -> int:
     username = wait_for_bot_api(settings, alive=lock.beat if lock is not None else None)
     log.info("Bot API reachable: @%s", username)
     if settings.metrics_port:
-        metrics.serve(settings.metrics_host, settings.metrics_port, settings.database_path)
+        # The database gauges read the SQLite file; on PostgreSQL only the process's own.
+        metrics.serve(settings.metrics_host, settings.metrics_port,
+                      settings.database_path if settings.database.dialect == "sqlite" else None)
     from bot.app import build_application
 
     app = build_application(settings)
@@ -167,7 +180,10 @@ def add_operations(app: App, settings: Settings, lock: DatabaseLock | None) -> N
         app.bot_data["ops_lock"] = lock
         queue.run_repeating(_heartbeat, interval=HEARTBEAT_SECONDS, first=0.1,
                             name="heartbeat")
-    if settings.backup_dir is not None:
+    if settings.backup_dir is not None and settings.database.dialect != "sqlite":
+        log.warning("BACKUP_DIR is ignored on PostgreSQL: back it up with the server's tools "
+                    "(pg_dump, base backups)")
+    elif settings.backup_dir is not None:
         hour, minute = (int(x) for x in settings.backup_time.split(":"))
         queue.run_daily(_backup_job, time=clock_time(hour, minute, tzinfo=settings.tz),
                         name="backup")

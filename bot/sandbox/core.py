@@ -65,6 +65,7 @@ class Sandbox:
             "bot_api_base_url": emu.base_url,
             "bot_api_base_file_url": emu.base_file_url,
             "database_path": self.db_path,
+            "database_url": None,       # the sandbox is its own SQLite file, always
             "admin_ids": [seed.ADMIN],
             "admin_chat_id": seed.ADMIN,
         })
