@@ -11,11 +11,13 @@ Python as UTC ISO strings. What differs is chosen here by `conn.dialect` ("sqlit
 - index hints (`INDEXED BY`, SQLite only);
 - text search: SQLite's trigram FTS5 table `ticket_fts`, PostgreSQL's `pg_trgm` GIN index on
   the folded text (migrations_pg/0002_staff.sql), both over the same folding of the text;
+- reading a long result in chunks (a cursor: constant memory on both);
 - identity columns after rows were copied in with their ids.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 SQLITE = "sqlite"
@@ -139,6 +141,26 @@ async def forget_indexed_text(conn: Any, ticket_id: int) -> None:
     await conn.execute(f"""
         INSERT INTO ticket_fts(ticket_fts, rowid, body)
         SELECT 'delete', t.id, {FOLDED_TEXT} FROM tickets t WHERE t.id = ?""", (ticket_id,))
+
+
+# --------------------------------------------------------------------------- long results
+
+async def stream_rows(conn: Any, sql: str, params: Any, chunk: int) -> AsyncIterator[list[Any]]:
+    """The rows of a query, `chunk` at a time, without holding them all: SQLite's cursor;
+    on PostgreSQL a server-side cursor (in a read-only transaction of its own, or a
+    savepoint when one is open)."""
+    if is_postgresql(conn):
+        from storage.pg import bind  # asyncpg only where PostgreSQL is used
+
+        text, args = bind(sql, params)
+        async with conn.raw.transaction(readonly=not conn.in_transaction):
+            cursor = await conn.raw.cursor(text, *args)
+            while rows := await cursor.fetch(chunk):
+                yield list(rows)
+        return
+    async with conn.execute(sql, params) as cursor:
+        while rows := await cursor.fetchmany(chunk):
+            yield list(rows)
 
 
 # --------------------------------------------------------------------------- identity columns

@@ -18,8 +18,8 @@ LATE = 9003
 
 
 @pytest.fixture
-async def ha(tmp_path: Path) -> AsyncIterator[Harness]:
-    harness = await start_harness(tmp_path, admin_ids=[ADMIN])
+async def ha(tmp_path: Path, database_url: str) -> AsyncIterator[Harness]:
+    harness = await start_harness(tmp_path, admin_ids=[ADMIN], database_url=database_url)
     try:
         harness.user(ADMIN, "مدیر")
         harness.user(NEWBIE, "امیر")
@@ -87,10 +87,13 @@ async def test_roles_and_revoke(ha: Harness) -> None:
 
 
 async def test_cli_invite_prints_a_working_link(ha: Harness, monkeypatch: pytest.MonkeyPatch,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+                                                capsys: pytest.CaptureFixture[str],
+                                                database_url: str) -> None:
     from bot.__main__ import main
 
     monkeypatch.setenv("DATABASE_PATH", str(ha.db_path))
+    if not database_url.startswith("sqlite:"):
+        monkeypatch.setenv("DATABASE_URL", database_url)
     import asyncio
 
     loop = asyncio.get_running_loop()

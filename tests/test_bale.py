@@ -19,9 +19,10 @@ from tests.staff_helpers import RESIDENT, STAFF, team, texts
 
 
 @pytest.fixture
-async def bale(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Harness]:
+async def bale(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+               database_url: str) -> AsyncIterator[Harness]:
     caplog.set_level(logging.INFO)
-    harness = await start_harness(tmp_path, emulator_profile="bale")
+    harness = await start_harness(tmp_path, emulator_profile="bale", database_url=database_url)
     try:
         yield harness
     finally:

@@ -5,7 +5,7 @@ sweep on the ticket's own clock."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,8 +40,19 @@ def tehran(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
     return datetime(y, m, d, hh, mm, tzinfo=TEHRAN).astimezone(UTC)
 
 
+_BACKEND: list[str] = []      # the database URL of the running test (conftest's database_url)
+
+
+@pytest.fixture(autouse=True)
+def _backend(database_url: str) -> Iterator[None]:
+    _BACKEND.append(database_url)
+    yield
+    _BACKEND.pop()
+
+
 async def harness(tmp_path: Path, start: datetime, **settings: Any) -> Harness:
-    return await start_harness(tmp_path, clock=FakeClock(start), **settings)
+    return await start_harness(tmp_path, clock=FakeClock(start), database_url=_BACKEND[-1],
+                               **settings)
 
 
 @pytest.fixture

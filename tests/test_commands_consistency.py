@@ -92,8 +92,8 @@ ADMIN, MAYOR, STAFF, SUPERVISOR, RESIDENT = 8301, 8302, 8303, 8304, 8305
 
 
 @pytest.fixture
-async def hr(tmp_path: Path) -> AsyncIterator[Harness]:
-    harness = await start_harness(tmp_path, admin_ids=[ADMIN])
+async def hr(tmp_path: Path, database_url: str) -> AsyncIterator[Harness]:
+    harness = await start_harness(tmp_path, admin_ids=[ADMIN], database_url=database_url)
     try:
         harness.user(ADMIN, "مدیر")
         harness.user(RESIDENT, "زهرا")

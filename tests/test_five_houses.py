@@ -32,7 +32,8 @@ RESIDENT = 8102
 
 
 @pytest.fixture
-async def h5(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
+async def h5(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+             database_url: str) -> AsyncIterator[Harness]:
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
     with (data / "houses.csv").open("a", encoding="utf-8") as out:
@@ -41,7 +42,7 @@ async def h5(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[H
     with (data / "categories.csv").open("a", encoding="utf-8") as out:
         out.write(f"cooperative_jobs,{CATEGORY_FA},Cooperative jobs,{HOUSE},160\n")
     monkeypatch.setattr(bot.reference, "DATA_DIR", data)
-    harness = await start_harness(tmp_path, admin_ids=[ADMIN])
+    harness = await start_harness(tmp_path, admin_ids=[ADMIN], database_url=database_url)
     try:
         harness.user(ADMIN, "مدیر")
         yield harness

@@ -42,10 +42,11 @@ async def test_every_category_goes_to_its_house_and_its_staff(h: Harness) -> Non
         assert told == [staff_of[row["default_house"]]], row["code"]
 
 
-async def test_unowned_ticket_tells_mayor_and_admin_chat(tmp_path: Path) -> None:
+async def test_unowned_ticket_tells_mayor_and_admin_chat(tmp_path: Path,
+                                                          database_url: str) -> None:
     from tests.harness import start_harness, stop_harness
 
-    h = await start_harness(tmp_path, admin_chat_id=9900)
+    h = await start_harness(tmp_path, admin_chat_id=9900, database_url=database_url)
     try:
         h.user(9900, "ادمین")
         await add_role(h, MAYOR, "mayor", None, "neighbourhood", "ISL05")

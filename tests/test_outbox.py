@@ -23,6 +23,7 @@ from bot.services.reference import load_reference
 from bot.ui.notices import RENDERERS
 from storage import outbox as outbox_repo
 from storage import people, places, tickets
+from storage.backends import database_for
 from storage.base import fetch_all
 from storage.db import Database
 from storage.outbox import pending_count
@@ -37,6 +38,7 @@ class Rig:
     db: Database
     bot: Bot
     path: Path
+    url: str
 
     def outbox(self, **kwargs: object) -> Outbox:
         kwargs.setdefault("backoff_base", 0.05)
@@ -73,13 +75,13 @@ async def drained(rig: Rig, outbox: Outbox, timeout: float = 15.0) -> None:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+async def rig(tmp_path: Path, database_url: str) -> AsyncIterator[Rig]:
     emu = Emulator(token=TOKEN, enforce_limits=True)    # real clock: real Telegram limits
     await emu.start()
     for uid in range(1, 31):
         emu.add_user(EmuUser(id=uid, first_name=f"u{uid}"))
     emu.add_group(chat_id=GROUP, title="team")
-    db = Database(tmp_path / "o.sqlite3")
+    db = database_for(database_url)
     await db.open()
     async with db.tx() as conn:
         for uid in range(1, 31):
@@ -87,7 +89,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     bot = Bot(TOKEN, base_url=emu.base_url,
               request=HTTPXRequest(read_timeout=0.4, connection_pool_size=16))
     await bot.initialize()
-    rig = Rig(emu, db, bot, tmp_path)
+    rig = Rig(emu, db, bot, tmp_path, database_url)
     try:
         yield rig
     finally:
@@ -198,7 +200,7 @@ async def test_killed_mid_batch_loses_nothing_and_repeats_only_in_flight(rig: Ri
     rig.emu.clear_faults()
     # A new process gets a new connection (the killed one may have died inside BEGIN).
     await rig.db.close()
-    rig.db = Database(rig.path / "o.sqlite3")
+    rig.db = database_for(rig.url)
     await rig.db.open()
     second = rig.outbox(lanes=4)
     second.start(rig.bot)

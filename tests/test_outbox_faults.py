@@ -19,6 +19,7 @@ from bot.outbox import Outbox, RateLimiter
 from bot.reliable_bot import SEND_TIMEOUTS, ReliableBot
 from bot.sandbox.emulator import Emulator, EmuUser
 from storage import people
+from storage.backends import database_for
 from storage.db import Database
 from storage.outbox import pending_count
 
@@ -66,13 +67,13 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+async def rig(tmp_path: Path, database_url: str) -> AsyncIterator[Rig]:
     emu = Emulator(token=TOKEN)
     await emu.start()
     for uid in range(1, 7):
         emu.add_user(EmuUser(id=uid, first_name=f"u{uid}"))
     emu.add_group(chat_id=ADMIN_CHAT, title="admins")
-    db = Database(tmp_path / "f.sqlite3")
+    db = database_for(database_url)
     await db.open()
     async with db.tx() as conn:
         for uid in range(1, 7):

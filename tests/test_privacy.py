@@ -10,9 +10,10 @@ from pathlib import Path
 from bot.domain.tickets import CloseReason, Status
 from bot.services import privacy
 from bot.services import staff as staff_svc
-from storage import people
+from storage import dialect, people
 from storage import tickets as repo
 from storage.base import fetch_value
+from storage.conn import Conn
 from tests.harness import Harness, start_harness, stop_harness
 from tests.staff_helpers import MAYOR, RESIDENT, STAFF, file, reload, team, texts
 
@@ -46,14 +47,29 @@ async def _stats(h: Harness) -> list[tuple[object, ...]]:
     return rows
 
 
-async def test_retention_anonymises_after_the_retention_days(tmp_path: Path) -> None:
-    h = await start_harness(tmp_path, retention_days=30)
+async def _indexed(conn: Conn, word: str) -> list[int]:
+    """Ids of the tickets the search index finds `word` in (SQLite: the FTS table, checked
+    for integrity too; PostgreSQL: the trigram-indexed folded text)."""
+    if dialect.is_postgresql(conn):
+        return [r[0] for r in await conn.execute_fetchall(
+            f"SELECT t.id FROM tickets t WHERE {dialect.FOLDED_TEXT} LIKE ? ORDER BY t.id",
+            (dialect.like_pattern(word),))]
+    found = [r[0] for r in await conn.execute_fetchall(
+        "SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?", (f'"{word}"',))]
+    await conn.execute("INSERT INTO ticket_fts(ticket_fts) VALUES('integrity-check')")
+    return found
+
+
+async def test_retention_anonymises_after_the_retention_days(tmp_path: Path,
+                                                              database_url: str) -> None:
+    h = await start_harness(tmp_path, retention_days=30, database_url=database_url)
     try:
         await team(h)
         old = await file(h, text="سقف خانهٔ زهرا چکه می‌کند", phone="09121234567")
         kept = await file(h, text="لوله آشپزخانه ترکیده")
         await h.send(STAFF, f"/reply {old.code} فردا می‌آییم")
         await h.send(STAFF, f"/close {old.code} resolved تعمیر شد")
+        await h.settle()          # nothing in flight when its request is anonymised
         h.clock.advance(timedelta(days=29))
         await h.send(STAFF, f"/close {kept.code} resolved درست شد")
         before = await _stats(h)
@@ -73,11 +89,7 @@ async def test_retention_anonymises_after_the_retention_days(tmp_path: Path) -> 
         assert person is not None and person.first_name == "زهرا"   # another request is kept
         assert await _stats(h) == before                       # statistics unchanged
         async with h.deps.db.read() as conn:     # the search index forgot it too
-            indexed = [r[0] for r in await conn.execute_fetchall(
-                "SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?", ('"چکه"',))]
-            kept_rows = [r[0] for r in await conn.execute_fetchall(
-                "SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?", ('"اشپزخانه"',))]
-            await conn.execute("INSERT INTO ticket_fts(ticket_fts) VALUES('integrity-check')")
+            indexed, kept_rows = await _indexed(conn, "چکه"), await _indexed(conn, "اشپزخانه")
         assert indexed == [] and kept_rows == [kept.id]
         found = texts(await h.send(STAFF, "/search چکه"))
         assert old.code not in found
@@ -118,26 +130,26 @@ async def test_forget_me_withdraws_open_requests_after_confirming(h: Harness) ->
 
 
 async def test_forget_me_leaves_requests_filed_for_others_and_retention_erases_them(
-        tmp_path: Path) -> None:
+        tmp_path: Path, database_url: str) -> None:
     """A field-visit request not claimed yet has its filer as resident: the filer's
     /forget_me leaves it; retention erases the name and phone it was filed for."""
     from storage.base import iso
 
-    h = await start_harness(tmp_path, retention_days=30)
+    h = await start_harness(tmp_path, retention_days=30, database_url=database_url)
     try:
         await team(h)
         mine = await file(h, resident=MAYOR, text="چراغ کوچه خاموش است")
         for_her = await file(h, resident=MAYOR, text="خانم احمدی برای دارو کمک می‌خواهد")
         now = iso(h.clock.now())
         async with h.deps.db.tx() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO visits(filer_id, chat_id, neighbourhood_id, title, step, "
-                "started_at, updated_at) VALUES (?, ?, ?, 'نشست', 'done', ?, ?)",
+            visit_id = await fetch_value(
+                conn, "INSERT INTO visits(filer_id, chat_id, neighbourhood_id, title, step, "
+                "started_at, updated_at) VALUES (?, ?, ?, 'نشست', 'done', ?, ?) RETURNING id",
                 (MAYOR, MAYOR, for_her.neighbourhood_id, now, now))
             await conn.execute(
                 "INSERT INTO visit_requests(ticket_id, visit_id, filer_id, name, phone, "
                 "created_at) VALUES (?, ?, ?, 'فاطمه احمدی', '09121234567', ?)",
-                (for_her.id, cursor.lastrowid, MAYOR, now))
+                (for_her.id, visit_id, MAYOR, now))
         question = (await h.send(MAYOR, "/forget_me"))[-1]
         assert mine.code in question["text"] and for_her.code not in question["text"]
         await h.press(MAYOR, question, "بله")

@@ -99,8 +99,8 @@ async def test_huge_numbers_in_commands_and_buttons(h: Harness) -> None:
         assert "مشکلی" not in out, text            # never the generic apology
 
 
-async def test_revoke_huge_number(tmp_path: Path) -> None:
-    h = await start_harness(tmp_path, admin_ids=[9001])
+async def test_revoke_huge_number(tmp_path: Path, database_url: str) -> None:
+    h = await start_harness(tmp_path, admin_ids=[9001], database_url=database_url)
     try:
         h.user(9001, "مدیر")
         out = texts(await h.send(9001, f"/revoke {HUGE}"))
@@ -211,8 +211,9 @@ async def test_updates_without_from_are_dropped(h: Harness) -> None:
 
 # ---------------------------------------------------------------------------- scope
 
-async def test_binding_ends_with_binders_role_and_roles_lists_it(tmp_path: Path) -> None:
-    h = await start_harness(tmp_path, admin_ids=[9001])
+async def test_binding_ends_with_binders_role_and_roles_lists_it(tmp_path: Path,
+                                                                 database_url: str) -> None:
+    h = await start_harness(tmp_path, admin_ids=[9001], database_url=database_url)
     try:
         h.user(9001, "مدیر")
         await team(h)

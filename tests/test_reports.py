@@ -127,8 +127,9 @@ async def _seed(h: Harness) -> dict[str, int]:
         ("K", "relief", "n1", 2, "new", None, None, None, 0, False),          # other house
     ]
     async with h.deps.db.tx() as conn:
-        await conn.execute("INSERT OR IGNORE INTO people(id, first_name, created_at, "
-                           "updated_at) VALUES (9001, '', ?, ?)", (now.isoformat(),) * 2)
+        await conn.execute("INSERT INTO people(id, first_name, created_at, updated_at) "
+                           "VALUES (9001, '', ?, ?) ON CONFLICT DO NOTHING",
+                           (now.isoformat(),) * 2)
         for code, house, n, days, status, first, reason, rating, reopen, paused in rows:
             created = now - timedelta(days=days)
             await conn.execute(

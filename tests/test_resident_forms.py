@@ -5,7 +5,6 @@ user_data by the earlier version continue or end politely."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +12,7 @@ from bot.app import build_application, start_app, stop_app
 from storage import forms as form_rows
 from storage import places
 from storage import tickets as repo
+from storage.backends import database_for
 from tests.harness import Harness, TrackingApplication, restart
 from tests.resident_steps import CODE_RE, TEXT, current, finish, onboard, ticket, to_description
 
@@ -142,17 +142,22 @@ async def _legacy(h: Harness, form: dict[str, Any], state: str = "describe") -> 
     """Stop the bot and leave the state as the earlier version kept it: the form in PTB's
     user_data and the step in PTB's conversations table."""
     await stop_app(h.app)
-    db = sqlite3.connect(h.db_path)
-    with db:
-        db.execute("DELETE FROM forms")
-        db.execute("DELETE FROM conversations")
-        db.execute("INSERT OR REPLACE INTO persisted_data(kind, id, data, updated_at) "
-                   "VALUES ('user', ?, ?, '2026-01-01T00:00:00+00:00')",
-                   (R, json.dumps({"form": form})))
-        db.execute("INSERT INTO conversations(name, key, state, updated_at) "
-                   "VALUES ('resident', ?, ?, '2026-01-01T00:00:00+00:00')",
-                   (json.dumps([R, R]), json.dumps(state)))
-    db.close()
+    db = database_for(h.settings.database)
+    await db.open()
+    try:
+        async with db.tx() as conn:
+            await conn.execute("DELETE FROM forms")
+            await conn.execute("DELETE FROM conversations")
+            await conn.execute(
+                "INSERT INTO persisted_data(kind, id, data, updated_at) "
+                "VALUES ('user', ?, ?, '2026-01-01T00:00:00+00:00') "
+                "ON CONFLICT(kind, id) DO UPDATE SET data = excluded.data, "
+                "updated_at = excluded.updated_at", (R, json.dumps({"form": form})))
+            await conn.execute("INSERT INTO conversations(name, key, state, updated_at) "
+                               "VALUES ('resident', ?, ?, '2026-01-01T00:00:00+00:00')",
+                               (json.dumps([R, R]), json.dumps(state)))
+    finally:
+        await db.close()
     await start_again(h)
 
 

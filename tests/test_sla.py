@@ -26,8 +26,8 @@ H = timedelta(hours=1)
 
 
 @pytest.fixture
-async def hs(tmp_path: Path) -> AsyncIterator[Harness]:
-    harness = await start_harness(tmp_path, admin_chat_id=ADMIN_CHAT)
+async def hs(tmp_path: Path, database_url: str) -> AsyncIterator[Harness]:
+    harness = await start_harness(tmp_path, admin_chat_id=ADMIN_CHAT, database_url=database_url)
     try:
         yield harness
     finally:

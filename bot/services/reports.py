@@ -232,7 +232,7 @@ async def _run_export(deps: Deps, scope: Scope, request: ExportRequest, locale: 
     period = request.period
     folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="mahalleyar-export-"))
     first, last = period.jalali_bounds()
-    job = {"db": _absolute(deps.db.path), "areas": _areas_json(scope.areas),
+    job = {"db": repo.export_source(deps.db), "areas": _areas_json(scope.areas),
            "phone_areas": _areas_json(_phone_areas(scope)),
            "start": period.start.isoformat(), "end": period.end.isoformat(),
            "now": deps.clock.now().isoformat(), "tz": deps.settings.timezone,
@@ -258,10 +258,6 @@ def _worker_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_CODE_ROOT, env.get("PYTHONPATH")) if p)
     return env
-
-
-def _absolute(path: str) -> str:
-    return str(Path(path).resolve())
 
 
 async def _worker(job: dict[str, Any], progress: Progress | None) -> dict[str, Any]:
