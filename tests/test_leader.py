@@ -5,6 +5,7 @@ fence a lost leadership closes."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator
 
@@ -114,3 +115,17 @@ async def test_database_gone_then_back_standby_keeps_trying(pg_url: str) -> None
     standby = Leadership(pg_url.replace(pg_url.rsplit(":", 1)[1].split("/")[0], "1"),
                          FAILOVER, fence=Fence(), poll_seconds=0.1)
     assert not await _leads_within(standby, 0.5)       # port 1: nothing answers, no crash
+
+
+async def test_check_names_the_leader(pg_url: str) -> None:
+    from bot.ops.leader import describe_leader
+
+    assert await describe_leader(pg_url) == (
+        True, "leader: no leader (no bot process holds the leadership)")
+    leader = claim(pg_url, "a")
+    assert await _leads_within(leader, 5)
+    ok, line = await describe_leader(pg_url)
+    assert ok and line.startswith("leader: ") and f"pid {os.getpid()}" in line
+    assert "renewed 0." in line and "(valid)" in line
+    await leader.release()
+    assert "no leader" in (await describe_leader(pg_url))[1]
