@@ -54,6 +54,7 @@ from handlers import (
     visit,
 )
 from handlers.command_menus import sync_commands
+from storage import leader_lease
 from storage.backends import database_for
 from storage.persistence import SQLitePersistence
 
@@ -169,6 +170,10 @@ def outbox_worker(app: Application[Any, Any, Any, Any, Any, Any]) -> Outbox:
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     deps = deps_of(app)
     await deps.db.open()
+    if deps.db.dialect == "postgresql":
+        # A leader frozen mid-transaction must not keep its row locks from the next one.
+        async with deps.db.autocommit() as conn:
+            await leader_lease.limit_idle_transactions(conn, deps.settings.failover_seconds)
     await load_reference(deps.db)
     await admin_svc.end_orphaned_bindings(deps)
     deps.calendar    # noqa: B018 -- the working calendar is read at start, not mid-request

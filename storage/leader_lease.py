@@ -1,7 +1,7 @@
 """The leadership's SQL (PostgreSQL only): the advisory lock and the lease row.
 
-Everything here runs on the leader's (or standby's) DEDICATED asyncpg connection, never a
-pooled one: the advisory lock is a session lock, held as long as that connection lives.
+Everything here but `limit_idle_transactions` runs on the leader's (or standby's) DEDICATED
+asyncpg connection, never a pooled one: the advisory lock is a session lock, held as long as that connection lives.
 Times are the server's clock (`clock_timestamp()`), so no two machines' clocks are compared.
 """
 
@@ -109,3 +109,12 @@ async def current_leader(conn: Raw) -> Lease | None:
 async def terminate(conn: Raw, backend_pid: int) -> bool:
     """End the old leader's lock connection: the server releases its lock."""
     return bool(await conn.fetchval("SELECT pg_terminate_backend($1)", backend_pid))
+
+
+async def limit_idle_transactions(conn: Any, seconds: float) -> None:
+    """On the bot's own (pooled or shared) connection, not the lock's: a transaction left
+    idle this long is ended by the server. A leader whose machine froze in the middle of
+    one would otherwise keep its row locks, and the new leader would wait for them until
+    TCP noticed; the bot's transactions take milliseconds."""
+    await conn.execute("SELECT set_config('idle_in_transaction_session_timeout', ?, false)",
+                       (str(int(seconds * 1000)),))

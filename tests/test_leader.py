@@ -5,6 +5,7 @@ fence a lost leadership closes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import AsyncIterator
@@ -129,3 +130,23 @@ async def test_check_names_the_leader(pg_url: str) -> None:
     assert "renewed 0." in line and "(valid)" in line
     await leader.release()
     assert "no leader" in (await describe_leader(pg_url))[1]
+
+
+async def test_a_transaction_left_idle_is_ended_by_the_server(pg_url: str) -> None:
+    """A leader frozen in the middle of a transaction does not keep its row locks."""
+    from storage.backends import database_for
+
+    db = database_for(pg_url)
+    await db.open()
+    try:
+        async with db.autocommit() as conn:
+            await repo.limit_idle_transactions(conn, 1.0)
+        raw = db.conn.raw  # type: ignore[attr-defined]
+        await raw.execute("BEGIN")
+        await raw.execute("UPDATE outbox SET attempts = attempts WHERE id = -1")
+        await asyncio.sleep(2.0)                       # frozen, idle in the transaction
+        with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError)):
+            await raw.execute("COMMIT")
+    finally:
+        with contextlib.suppress(Exception):
+            await db.close()
