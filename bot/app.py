@@ -64,6 +64,8 @@ SANDBOX_TOKEN = "123456:SANDBOX-TOKEN"
 CONCURRENT_UPDATES = 32
 """Updates of different people handled at once (each chat and person one at a time,
 `bot.update_order`); 1 = one update at a time (measured in bench/bench_updates.py)."""
+IDLE_TRANSACTION_SECONDS = 60.0
+"""PostgreSQL: the server ends a transaction of ours idle this long (at least)."""
 SENDING_BUDGETS = True
 """False only in bench/bench_updates.py (its unthrottled runs): the sender keeps no budgets."""
 
@@ -171,9 +173,11 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     deps = deps_of(app)
     await deps.db.open()
     if deps.db.dialect == "postgresql":
-        # A leader frozen mid-transaction must not keep its row locks from the next one.
+        # A leader frozen mid-transaction must not keep its row locks from the next one for
+        # long; generous, since the server ending our one connection costs more.
         async with deps.db.autocommit() as conn:
-            await leader_lease.limit_idle_transactions(conn, deps.settings.failover_seconds)
+            await leader_lease.limit_idle_transactions(
+                conn, max(IDLE_TRANSACTION_SECONDS, 2 * deps.settings.failover_seconds))
     await load_reference(deps.db)
     await admin_svc.end_orphaned_bindings(deps)
     deps.calendar    # noqa: B018 -- the working calendar is read at start, not mid-request
