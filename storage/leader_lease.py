@@ -1,7 +1,8 @@
 """The leadership's SQL (PostgreSQL only): the advisory lock and the lease row.
 
 Everything here but `limit_idle_transactions` runs on the leader's (or standby's) DEDICATED
-asyncpg connection, never a pooled one: the advisory lock is a session lock, held as long as that connection lives.
+asyncpg connection, never a pooled one: the advisory lock is a session lock, held as long
+as that connection lives.
 Times are the server's clock (`clock_timestamp()`), so no two machines' clocks are compared.
 """
 
