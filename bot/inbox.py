@@ -24,6 +24,7 @@ from telegram import Update
 from telegram.error import NetworkError
 
 from bot.clock import Clock
+from bot.fence import FENCE
 from storage import inbox as repo
 from storage.db import Database
 
@@ -57,6 +58,8 @@ class Inbox:
     async def handled(self, update_id: int) -> None:
         """This update's handling ended (well or not): its row goes now, so a crash right
         after does not handle it again (with those that could not go before)."""
+        if not FENCE.acting:
+            return     # not leading any more: it may have been cut short; the new leader has it
         self._kept.discard(update_id)
         self._done.add(update_id)
         await self._forget_done()

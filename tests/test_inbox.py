@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.clock import FakeClock
+from bot.fence import FENCE
 from bot.inbox import Inbox
 from bot.sandbox.emulator import EmuUser
 from storage import inbox as repo
@@ -97,6 +98,13 @@ async def test_store_forget_replay(tmp_path: Path) -> None:
     assert first.message.text == "سلام"  # type: ignore[attr-defined]
     await inbox.handled(5)
     await inbox.close()
+    async with db.read() as conn:
+        assert [u["update_id"] for u in await repo.unhandled(conn)] == [6]
+    FENCE.close("test: the leadership was lost")
+    try:
+        await inbox.handled(6)       # maybe cut short by the fence: kept for the new leader
+    finally:
+        FENCE.reset()
     async with db.read() as conn:
         assert [u["update_id"] for u in await repo.unhandled(conn)] == [6]
     await db.close()
