@@ -1,7 +1,7 @@
 """The export, in a process of its own: `python -m bot.report_worker` (started by
 `bot.services.reports.export`).
 
-Reads one job (JSON) on stdin, opens the database read-only (the bot keeps writing),
+Reads one job (JSON) on stdin, opens the database read-only (WAL: the bot keeps writing),
 streams the period's rows in chunks into CSV or XLSX parts in the job's folder, and prints
 one JSON line per chunk (`{"done": n, "total": m}`) and a last one with the files. Its memory
 stays flat whatever the period, and it never holds the bot's event loop or its GIL.
@@ -19,7 +19,7 @@ from typing import Any
 from bot.i18n import translator
 from bot.ui.charts import lower_priority
 from bot.ui.export_files import RowFormatter, file_stem, headers, writer
-from storage.reports import export_chunks, export_connection, export_count
+from storage.reports import connect_read_only, export_chunks, export_count
 from storage.staff_queries import Area
 
 
@@ -38,10 +38,6 @@ def _emit(message: dict[str, Any]) -> None:
 
 
 def run(job: dict[str, Any]) -> dict[str, Any]:
-    return asyncio.run(_run(job))
-
-
-async def _run(job: dict[str, Any]) -> dict[str, Any]:
     tr = translator(job["locale"])
     areas, phone_areas = _areas(job["areas"]), _areas(job["phone_areas"])
     start, end = datetime.fromisoformat(job["start"]), datetime.fromisoformat(job["end"])
@@ -50,15 +46,33 @@ async def _run(job: dict[str, Any]) -> dict[str, Any]:
     first, last = tuple(job["jalali_first"]), tuple(job["jalali_last"])
     out = writer(job["format"], Path(job["folder"]), file_stem(first, last), headers(tr),
                  rtl=tr.rtl)
-    async with export_connection(job["db"]) as conn:
-        total = await export_count(conn, areas, start, end)
-        _emit({"done": 0, "total": total})
-        done = 0
-        async for chunk in export_chunks(conn, areas, start, end, int(job.get("chunk", 2000))):
-            for row in chunk:
-                out.write(formatter.cells(row))
-            done += len(chunk)
-            _emit({"done": done, "total": total})
+    chunk = int(job.get("chunk", 2000))
+    done = expected = 0
+
+    def total(count: int) -> None:
+        nonlocal expected
+        expected = count
+        _emit({"done": 0, "total": count})
+
+    def write(rows: list[Any]) -> None:
+        nonlocal done
+        for row in rows:
+            out.write(formatter.cells(row))
+        done += len(rows)
+        _emit({"done": done, "total": expected})
+
+    if str(job["db"]).startswith(("postgresql://", "postgres://")):
+        from storage.pg_export import export_postgres
+
+        asyncio.run(export_postgres(job["db"], areas, start, end, chunk, total, write))
+    else:
+        conn = connect_read_only(job["db"])
+        try:
+            total(export_count(conn, areas, start, end))
+            for rows in export_chunks(conn, areas, start, end, chunk):
+                write(rows)
+        finally:
+            conn.close()
     files = out.close()
     return {"files": [str(p) for p in files], "rows": done}
 

@@ -22,6 +22,8 @@ cd "$WORK"          # nothing of the source tree on sys.path from here on
 "$WORK/venv/bin/python" -m bot --help > "$WORK/help.txt"
 grep -q "BOT_TOKEN" "$WORK/help.txt"
 "$WORK/venv/bin/python" -c "import bot, sys; sys.exit(not (bot.DATA_DIR / \"provinces.csv\").is_file() or \"site-packages\" not in str(bot.LOCALES_DIR))"
+# Both migration sets are in the wheel, with the same numbers (SQLite and PostgreSQL).
+"$WORK/venv/bin/python" -c "import sys; from storage.db import migration_files as m; s, p = m('sqlite'), m('postgresql'); sys.exit(not s or [n for n, _, _ in s] != [n for n, _, _ in p])"
 : > "$WORK/sandbox.log"
 env -u BOT_TOKEN SANDBOX_PORT=0 SANDBOX_DATABASE_PATH="$WORK/sandbox.sqlite3" \
     "$WORK/venv/bin/python" -m bot > "$WORK/sandbox.log" 2>&1 &

@@ -136,6 +136,11 @@ class Database:
     def is_open(self) -> bool:
         return self._conn is not None
 
+    def worker_target(self) -> str:
+        """What a worker process (the export) opens on its own: the SQLite file's absolute
+        path, or the PostgreSQL URL (with its password: pass it on stdin, never log it)."""
+        raise NotImplementedError
+
     @property
     def conn(self) -> Conn:
         raise NotImplementedError
@@ -184,6 +189,9 @@ class SqliteDatabase(Database):
 
     def describe(self) -> str:
         return f"sqlite {self.path}"
+
+    def worker_target(self) -> str:
+        return str(Path(self.path).resolve())
 
     async def open(self, migrate: bool = True) -> None:
         """Connect, set pragmas and migrate. Idempotent: persistence and post_init both call it."""

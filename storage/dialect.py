@@ -20,28 +20,30 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from storage.conn import Conn
+
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
 
 
-def name(conn: Any) -> str:
+def name(conn: Conn | object) -> str:
     """The connection's engine; a plain aiosqlite connection (no `dialect`) is SQLite."""
     return str(getattr(conn, "dialect", SQLITE))
 
 
-def is_postgresql(conn: Any) -> bool:
+def is_postgresql(conn: Conn | object) -> bool:
     return name(conn) == POSTGRESQL
 
 
 # --------------------------------------------------------------------------- comparisons
 
-def same(conn: Any, left: str, right: str) -> str:
+def same(conn: Conn, left: str, right: str) -> str:
     """`left` equals `right`, NULL equal to NULL."""
     op = "IS NOT DISTINCT FROM" if is_postgresql(conn) else "IS"
     return f"{left} {op} {right}"
 
 
-def differs(conn: Any, left: str, right: str) -> str:
+def differs(conn: Conn, left: str, right: str) -> str:
     """`left` differs from `right`, NULL equal to NULL."""
     op = "IS DISTINCT FROM" if is_postgresql(conn) else "IS NOT"
     return f"{left} {op} {right}"
@@ -49,7 +51,7 @@ def differs(conn: Any, left: str, right: str) -> str:
 
 # --------------------------------------------------------------------------- time
 
-def epoch_seconds(conn: Any, iso_column: str) -> str:
+def epoch_seconds(conn: Conn, iso_column: str) -> str:
     """Seconds since 1970 of a column holding a UTC ISO string ("2026-11-25T21:36:40+00:00")."""
     if is_postgresql(conn):
         return f"extract(epoch FROM CAST({iso_column} AS timestamptz))"
@@ -58,7 +60,7 @@ def epoch_seconds(conn: Any, iso_column: str) -> str:
 
 # --------------------------------------------------------------------------- JSON (stored as text)
 
-def json_set_number(conn: Any, column: str, key: str) -> str:
+def json_set_number(conn: Conn, column: str, key: str) -> str:
     """`column` (JSON object text) with `key` set to the number bound at the one `?`."""
     if not key.isidentifier():
         raise ValueError(f"not a plain JSON key: {key!r}")
@@ -68,7 +70,7 @@ def json_set_number(conn: Any, column: str, key: str) -> str:
     return f"json_set({column}, '$.{key}', ?)"
 
 
-def json_array_of_rows(conn: Any, fields: list[tuple[str, str]], source: str,
+def json_array_of_rows(conn: Conn, fields: list[tuple[str, str]], source: str,
                        order_by: str) -> str:
     """A scalar subquery: JSON array text of one object per row of `source` (a FROM clause
     with alias `x`), `fields` as (key, expression over x), ordered; NULL when no rows."""
@@ -83,7 +85,7 @@ def json_array_of_rows(conn: Any, fields: list[tuple[str, str]], source: str,
 
 # --------------------------------------------------------------------------- planner hints
 
-def indexed_by(conn: Any, index: str) -> str:
+def indexed_by(conn: Conn, index: str) -> str:
     """SQLite's `INDEXED BY` (its planner otherwise sometimes scans); nothing on PostgreSQL."""
     return "" if is_postgresql(conn) else f" INDEXED BY {index}"
 
@@ -117,7 +119,7 @@ def like_pattern(query: str) -> str:
     return f"%{escaped}%"
 
 
-def indexed_text_search(conn: Any, scope: str, query: str) -> tuple[str, str]:
+def indexed_text_search(conn: Conn, scope: str, query: str) -> tuple[str, str]:
     """(SQL, value of its first parameter) of a search of the whole index for `query`
     (normalised, 3+ characters), newest first, within `scope` (an SQL condition over `t`).
     The SQL's parameters, in order: that value, `scope`'s, `since`, `limit`."""
@@ -132,7 +134,7 @@ def indexed_text_search(conn: Any, scope: str, query: str) -> tuple[str, str]:
             ORDER BY f.rowid DESC LIMIT ?""", phrase)
 
 
-async def forget_indexed_text(conn: Any, ticket_id: int) -> None:
+async def forget_indexed_text(conn: Conn, ticket_id: int) -> None:
     """Before a ticket's text is erased: drop it from the search index. SQLite's FTS table is
     contentless (a row is removed by giving back what was indexed); PostgreSQL's index is on
     the column itself and follows the UPDATE."""
@@ -145,7 +147,7 @@ async def forget_indexed_text(conn: Any, ticket_id: int) -> None:
 
 # --------------------------------------------------------------------------- long results
 
-async def stream_rows(conn: Any, sql: str, params: Any, chunk: int) -> AsyncIterator[list[Any]]:
+async def stream_rows(conn: Conn, sql: str, params: Any, chunk: int) -> AsyncIterator[list[Any]]:
     """The rows of a query, `chunk` at a time, without holding them all: SQLite's cursor;
     on PostgreSQL a server-side cursor (in a read-only transaction of its own, or a
     savepoint when one is open)."""
@@ -153,8 +155,9 @@ async def stream_rows(conn: Any, sql: str, params: Any, chunk: int) -> AsyncIter
         from storage.pg import bind  # asyncpg only where PostgreSQL is used
 
         text, args = bind(sql, params)
-        async with conn.raw.transaction(readonly=not conn.in_transaction):
-            cursor = await conn.raw.cursor(text, *args)
+        raw = conn.raw      # type: ignore[attr-defined]  # storage.pg.PgConn
+        async with raw.transaction(readonly=not conn.in_transaction):
+            cursor = await raw.cursor(text, *args)
             while rows := await cursor.fetch(chunk):
                 yield list(rows)
         return
@@ -171,7 +174,7 @@ IDENTITY_TABLES = ("provinces", "cities", "neighbourhoods", "houses", "categorie
                    "visits")
 
 
-async def reset_ids(conn: Any) -> None:
+async def reset_ids(conn: Conn) -> None:
     """After rows were inserted with explicit ids (copying a database): the next assigned id
     follows the largest one. SQLite does that by itself."""
     if not is_postgresql(conn):

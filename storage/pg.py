@@ -253,7 +253,13 @@ class PgDatabase(Database):
     def describe(self) -> str:
         return f"postgresql {self.url.where}"
 
-    async def _connect(self, read_only: bool = False) -> asyncpg.Connection:
+    def worker_target(self) -> str:
+        return self.url.dsn
+
+    async def connect(self, read_only: bool = False) -> asyncpg.Connection:
+        """A new connection of its own to the same database (the caller closes it): e.g.
+        the leadership lock, which must not share the main connection. DatabaseUnavailable
+        (one line, no password) when the server does not answer in `connect_timeout`."""
         settings = {"application_name": "mahalleyar"}
         if read_only:
             settings["default_transaction_read_only"] = "on"
@@ -271,7 +277,7 @@ class PgDatabase(Database):
         async with self._open_lock:
             if self._conn is not None:
                 return
-            self._conn = PgConn(await self._connect())
+            self._conn = PgConn(await self.connect())
             if not migrate:
                 return
             try:
@@ -330,10 +336,20 @@ class PgDatabase(Database):
                 version = number
             return version
 
+    async def _live(self) -> PgConn:
+        """The main connection; a new one if the server closed it (a restart, a failover of
+        the server, an idle timeout). The statement that met the closed connection failed;
+        the next one works again."""
+        conn = self.conn
+        if conn.raw.is_closed():
+            log.warning("the PostgreSQL connection was closed; connecting again")
+            conn = self._conn = PgConn(await self.connect())
+        return conn
+
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[Conn]:
         async with self._lock:
-            conn = self.conn
+            conn = await self._live()
             try:
                 await conn.raw.execute("BEGIN")
             except BaseException:
@@ -350,21 +366,21 @@ class PgDatabase(Database):
     @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[Conn]:
         async with self._lock:
-            yield self.conn
+            yield await self._live()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
         async with self._lock:
-            yield self.conn
+            yield await self._live()
 
     @asynccontextmanager
     async def report(self) -> AsyncIterator[Conn]:
         """Long read-only queries on a connection of their own (MVCC: they never wait for
         the bot's writes, nor it for them)."""
         async with self._report_lock:
-            if self._report_conn is None:
+            if self._report_conn is None or self._report_conn.raw.is_closed():
                 self.conn  # noqa: B018 - the main connection opened (and migrated) first
-                self._report_conn = PgConn(await self._connect(read_only=True))
+                self._report_conn = PgConn(await self.connect(read_only=True))
             yield self._report_conn
 
 

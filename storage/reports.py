@@ -8,20 +8,17 @@ them in a file straight away (`bot.report_worker`, in a process of its own).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-
-import aiosqlite
 
 from bot.domain.reports import OUTCOMES, Figures, Name
 from storage import dialect
-from storage.base import fetch_all, fetch_value, iso
-from storage.conn import Conn, Row, SqliteConn
-from storage.db import Database, read_only_uri
+from storage.base import fetch_all, iso
+from storage.conn import Conn
+from storage.db import read_only_uri
 from storage.staff_queries import Area
 from storage.staff_queries import _scope_sql as scope_sql
 
@@ -181,7 +178,7 @@ async def names(conn: Conn, table: str, ids: set[int]) -> dict[int, Name]:
 
 EXPORT_SQL = """SELECT t.code, t.kind, t.status, t.close_reason, t.created_at,
     t.first_response_at, t.closed_at, t.due_at, t.rating, t.rating_comment, t.lat, t.lon,
-    t.text, t.phone, t.house_id, t.neighbourhood_id, t.urgent AS urgency,
+    t.text, t.phone, t.house_id, t.neighbourhood_id, {urgency} AS urgency,
     h.code AS h_code, h.name_fa AS h_fa, h.name_en AS h_en, v.title AS visit,
     n.code AS n_code, n.name_fa AS n_fa, n.name_en AS n_en,
     c.name_fa AS c_fa, c.name_en AS c_en
@@ -191,52 +188,41 @@ EXPORT_SQL = """SELECT t.code, t.kind, t.status, t.close_reason, t.created_at,
     WHERE {where} ORDER BY t.created_at, t.id"""
 
 
-def export_source(db: Database) -> str:
-    """What the report worker opens (`export_connection`): the SQLite file's absolute path,
-    or the PostgreSQL URL (with its password: it goes to the worker on stdin, never logged)."""
-    if db.dialect == "postgresql":
-        return str(db.url.dsn)    # type: ignore[attr-defined]  # PgDatabase
-    return str(Path(db.path).resolve())
+def connect_read_only(path: str) -> sqlite3.Connection:
+    """A read-only connection for a reporting process (WAL lets it read while the bot writes).
+    PostgreSQL's side of the export: storage/pg_export.py, with the same SQL."""
+    conn = sqlite3.connect(read_only_uri(path), uri=True)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute("PRAGMA query_only=ON")
+    return conn
 
 
-@asynccontextmanager
-async def export_connection(source: str) -> AsyncIterator[Conn]:
-    """A read-only connection for a reporting process: SQLite's WAL or PostgreSQL's MVCC let
-    it read while the bot writes."""
-    if "://" in source:
-        import asyncpg
-
-        from storage.pg import PgConn
-
-        raw = await asyncpg.connect(source, server_settings={
-            "default_transaction_read_only": "on", "application_name": "mahalleyar-export"})
-        try:
-            yield PgConn(raw)
-        finally:
-            await raw.close()
-        return
-    lite = await aiosqlite.connect(read_only_uri(source), uri=True, isolation_level=None)
-    try:
-        lite.row_factory = aiosqlite.Row
-        await lite.execute("PRAGMA busy_timeout=5000")
-        await lite.execute("PRAGMA query_only=ON")
-        yield SqliteConn(lite)
-    finally:
-        await lite.close()
+def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(r[1] == column for r in conn.execute(f"PRAGMA table_info({table})"))
 
 
-async def export_count(conn: Conn, areas: list[Area], start: datetime, end: datetime) -> int:
+def export_count(conn: sqlite3.Connection, areas: list[Area], start: datetime,
+                 end: datetime) -> int:
     where, params = _period(areas, start, end)
-    return int(await fetch_value(conn, f"SELECT count(*) FROM tickets t WHERE {where}",
-                                 params) or 0)
+    return int(conn.execute(f"SELECT count(*) FROM tickets t WHERE {where}", params)
+               .fetchone()[0])
 
 
-async def export_chunks(conn: Conn, areas: list[Area], start: datetime, end: datetime,
-                        chunk: int = EXPORT_CHUNK) -> AsyncIterator[list[Row]]:
+def export_chunks(conn: sqlite3.Connection, areas: list[Area], start: datetime, end: datetime,
+                  chunk: int = EXPORT_CHUNK) -> Iterator[list[sqlite3.Row]]:
     """The period's tickets in filing order, `chunk` rows at a time (constant memory)."""
     where, params = _period(areas, start, end)
-    async for rows in dialect.stream_rows(conn, EXPORT_SQL.format(where=where), params, chunk):
-        yield rows
+    # Urgency is a later column (office hours); until it exists every request is ordinary.
+    urgency = next((f"t.{c}" for c in ("urgency", "urgent") if _has_column(conn, "tickets", c)),
+                   "NULL")
+    sql = EXPORT_SQL.format(where=where, urgency=urgency)
+    cursor = conn.execute(sql, params)
+    try:
+        while rows := cursor.fetchmany(chunk):
+            yield rows
+    finally:
+        cursor.close()
 
 
 # --------------------------------------------------------------------------- weekly picture

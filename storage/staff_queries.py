@@ -118,8 +118,8 @@ def _small(areas: list[Area]) -> bool:
 
 async def search_text(conn: Conn, areas: list[Area], query: str, *,
                       since: datetime, limit: int) -> list[Ticket]:
-    """`query` is already normalised. Trigram FTS for 3+ characters over a wide scope, else a
-    scan of the (small) scope's recent tickets."""
+    """`query` is already normalised. The trigram index (storage.dialect) for 3+ characters
+    over a wide scope, else a scan of the (small) scope's recent tickets."""
     params: list[Any] = []
     scope = _scope_sql(areas, params)
     if len(query) >= dialect.MIN_INDEXED and not _small(areas):

@@ -33,6 +33,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield sqlite_url(tmp_path / "test.sqlite3")
         return
+    if marker := request.node.get_closest_marker("sqlite_only"):
+        pytest.skip(f"SQLite by nature: {marker.args[0] if marker.args else ''}")
     pg = server()
     url = await pg.new_database()
     try:
@@ -48,6 +50,12 @@ async def h(tmp_path: Path, database_url: str) -> AsyncIterator[Harness]:
         yield harness
     finally:
         await stop_harness(harness)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only(why): a test about SQLite files by nature "
+                            "(permissions, WAL, file backups, kill -9 on a file); its "
+                            "[postgresql] run is skipped with the reason")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -280,3 +280,24 @@ async def test_a_wrong_password_is_reported_without_it(pg_server: PgServer,
     start = await asyncio.to_thread(run_cli, cwd=tmp_path, BOT_TOKEN=TOKEN, DATABASE_URL=url)
     line = one_line(start, 2, "DATABASE_URL", "no_such_db")
     assert SECRET not in start.stdout + start.stderr, line
+
+
+async def test_a_connection_the_server_closed_is_replaced(pg_url: str) -> None:
+    """At worst the statement that meets the closed connection fails (when the server's
+    goodbye had not arrived yet); the next one reconnects."""
+    db = database_for(pg_url)
+    await db.open()
+    try:
+        async with db.read() as conn:
+            pid = next(iter(await conn.execute_fetchall("SELECT pg_backend_pid()")))[0]
+        killer = database_for(pg_url)
+        await killer.open()
+        async with killer.autocommit() as conn:
+            await conn.execute("SELECT pg_terminate_backend(?)", (pid,))
+        await killer.close()
+        await asyncio.sleep(0.2)
+        async with db.tx() as conn:
+            rows = list(await conn.execute_fetchall("SELECT pg_backend_pid()"))
+        assert rows[0][0] != pid
+    finally:
+        await db.close()

@@ -9,6 +9,9 @@ in-process stop) at the moments issue 14 names, then started again on the same d
 - the outbox mid-batch: every message arrives, in order per chat, at most the in-flight one
   twice;
 - the SLA sweep mid-batch: every overdue request escalated exactly once.
+
+SQLite only, by nature: a process killed while it writes a database file (PostgreSQL's own
+failover is the leadership tests').
 """
 
 from __future__ import annotations

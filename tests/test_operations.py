@@ -1,6 +1,8 @@
 """Operating the bot as a service (issue 15): every bad setting or start-up problem is one
 line and exit 2 with nothing left running; webhook mode against the emulator's webhook
-delivery; backups, restore, migrate, check, health and metrics. Offline: loopback only."""
+delivery; backups, restore, migrate, check, health and metrics. Offline: loopback only.
+On SQLite files by nature; the PostgreSQL side of start, check and migrate is in
+tests/test_backends.py."""
 
 from __future__ import annotations
 

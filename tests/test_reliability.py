@@ -249,6 +249,7 @@ async def test_group_member_needs_own_scope(h: Harness) -> None:
 
 async def test_database_files_are_private(tmp_path: Path, caplog: pytest.LogCaptureFixture
                                           ) -> None:
+    """SQLite only, by nature: the modes of the database file and its -wal/-shm."""
     old = os.umask(0o022)
     try:
         fresh = tmp_path / "new.sqlite3"

@@ -232,7 +232,7 @@ async def _run_export(deps: Deps, scope: Scope, request: ExportRequest, locale: 
     period = request.period
     folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="mahalleyar-export-"))
     first, last = period.jalali_bounds()
-    job = {"db": repo.export_source(deps.db), "areas": _areas_json(scope.areas),
+    job = {"db": deps.db.worker_target(), "areas": _areas_json(scope.areas),
            "phone_areas": _areas_json(_phone_areas(scope)),
            "start": period.start.isoformat(), "end": period.end.isoformat(),
            "now": deps.clock.now().isoformat(), "tz": deps.settings.timezone,
