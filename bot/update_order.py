@@ -66,11 +66,15 @@ class PerChatProcessor(BaseUpdateProcessor):
                     try:
                         await coroutine
                     finally:
-                        self.busy.difference_update(keys)
-                        if self.on_done is not None:
-                            self.on_done(keys)
-                        if self.on_handled is not None and isinstance(update, Update):
-                            await self.on_handled(update.update_id)
+                        # The inbox forgets it first, while the chat is still busy (its
+                        # notifications wait until the interaction is over).
+                        try:
+                            if self.on_handled is not None and isinstance(update, Update):
+                                await self.on_handled(update.update_id)
+                        finally:
+                            self.busy.difference_update(keys)
+                            if self.on_done is not None:
+                                self.on_done(keys)
         finally:
             for key in keys:
                 self._users[key] -= 1
