@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.context import CustomContext
 from bot.deps import Deps
 from bot.i18n import translator
+from bot.inbox import Inbox, InboxQueue
 from bot.outbox import Outbox
 from bot.reliable_bot import SEND_TIMEOUTS, ReliableBot
 from bot.sender import Budgets, PrioritySender
@@ -53,6 +54,7 @@ from handlers import (
     visit,
 )
 from handlers.command_menus import sync_commands
+from storage import leader_lease
 from storage.backends import database_for
 from storage.persistence import SQLitePersistence
 
@@ -62,6 +64,8 @@ SANDBOX_TOKEN = "123456:SANDBOX-TOKEN"
 CONCURRENT_UPDATES = 32
 """Updates of different people handled at once (each chat and person one at a time,
 `bot.update_order`); 1 = one update at a time (measured in bench/bench_updates.py)."""
+IDLE_TRANSACTION_SECONDS = 60.0
+"""PostgreSQL: the server ends a transaction of ours idle this long (at least)."""
 SENDING_BUDGETS = True
 """False only in bench/bench_updates.py (its unthrottled runs): the sender keeps no budgets."""
 
@@ -117,13 +121,20 @@ def build_application(settings: Settings, *, clock: Clock | None = None,
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
+    # Fetched updates are kept before Telegram is told they arrived (bot/inbox.py): polling's
+    # batches by the bot, the webhook's by the queue.
+    inbox = Inbox(db, clock)
+    bot.keep_updates_in(inbox)
+    builder = builder.update_queue(InboxQueue(inbox))
     if CONCURRENT_UPDATES > 1:
         worker = deps.outbox
         assert isinstance(worker, Outbox)
         builder = builder.concurrent_updates(PerChatProcessor(
-            CONCURRENT_UPDATES, busy=worker.busy_chats, on_done=worker.chats_done))
+            CONCURRENT_UPDATES, busy=worker.busy_chats, on_done=worker.chats_done,
+            on_handled=inbox.handled))
     app = builder.build()
     app.bot_data["deps"] = deps
+    app.bot_data["inbox"] = inbox
     app.add_handlers(common.HANDLERS, group=common.GROUP)
     app.add_handlers(guards.HANDLERS, group=guards.GROUP)
     # Telegram replies: staff answering a prompt or a ticket card (group -10), then a resident
@@ -145,6 +156,12 @@ def deps_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Deps:
     return deps
 
 
+def inbox_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Inbox:
+    inbox = app.bot_data["inbox"]
+    assert isinstance(inbox, Inbox)
+    return inbox
+
+
 def outbox_worker(app: Application[Any, Any, Any, Any, Any, Any]) -> Outbox:
     """The delivery side of `deps.outbox` (use cases only see the queue writer)."""
     outbox = deps_of(app).outbox
@@ -155,9 +172,19 @@ def outbox_worker(app: Application[Any, Any, Any, Any, Any, Any]) -> Outbox:
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     deps = deps_of(app)
     await deps.db.open()
+    if deps.db.dialect == "postgresql":
+        # A leader frozen mid-transaction must not keep its row locks from the next one for
+        # long; generous, since the server ending our one connection costs more.
+        async with deps.db.autocommit() as conn:
+            await leader_lease.limit_idle_transactions(
+                conn, max(IDLE_TRANSACTION_SECONDS, 2 * deps.settings.failover_seconds))
     await load_reference(deps.db)
     await admin_svc.end_orphaned_bindings(deps)
     deps.calendar    # noqa: B018 -- the working calendar is read at start, not mid-request
+    # What the previous run (or the old leader) fetched but did not finish, before polling.
+    inbox = inbox_of(app)
+    await inbox.prune()
+    await inbox.replay(app.update_queue, app.bot)
     await _set_commands(app)
     outbox_worker(app).start(app.bot)
 
@@ -165,6 +192,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     deps = deps_of(app)
     await outbox_worker(app).stop()
+    await inbox_of(app).close()
     await deps.db.close()
 
 

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         default=None, description="sqlite:///relative/path, sqlite:////absolute/path or "
         "postgresql://user:password@host:port/db (empty = sqlite:/// of DATABASE_PATH)")
+    failover_seconds: float = Field(
+        default=15.0, ge=3.0, le=600.0,
+        description="PostgreSQL: a standby takes over within this many seconds when the "
+                    "leader's machine vanishes (lease renewed every third of it)")
     timezone: str = Field(default="Asia/Tehran", description="Time zone users see")
     response_window_hours: int = Field(default=72, ge=1, le=24 * 30,
                                        description="Hours in which a request must be answered")

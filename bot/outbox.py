@@ -63,6 +63,7 @@ from bot.domain.notices import (
     copy_source,
 )
 from bot.domain.workcal import QuietHours
+from bot.fence import FENCE, NotLeader
 from bot.outbox_queue import MARKUP, MARKUP_KIND, PHOTO, TEXT, OutboxQueue
 from bot.sender import outbox_priority, priority_args
 from bot.telegram_errors import Classified, Verdict, classify
@@ -222,7 +223,7 @@ class Outbox(OutboxQueue):
                 log.info("%s receipts from before the restart are sent now", released)
         except Exception:
             log.exception("outbox: could not release held receipts")
-        while True:
+        while FENCE.acting:        # only the leader delivers (bot/fence.py)
             timeout = 1.0
             try:
                 await self._load()
@@ -316,6 +317,8 @@ class Outbox(OutboxQueue):
                 await repo.mark_failed(conn, message.id, f"render: {exc!r}")
             return
         while True:
+            if not FENCE.acting:
+                return              # not the leader any more: the new one sends it
             async with self.db.tx() as conn:
                 if not await repo.mark_sending(conn, message.id):
                     return          # finished by another path meanwhile
@@ -330,6 +333,8 @@ class Outbox(OutboxQueue):
             else:
                 await self._sent(message, sent_id)
                 return
+            if isinstance(error, NotLeader):
+                return              # left `sending`: the new leader sends it (at most again)
             found = classify(error)
             if found.verdict is Verdict.DONE:
                 await self._sent(message, None)

@@ -7,14 +7,16 @@ the sender-side rules of `bot.telegram_errors`, applied once for every Bot API c
 - an optional call the server does not know is switched off (one log line) and answered
   as done; an optional parameter it does not accept is dropped and the call sent again;
 - send timeouts are longer than a slow server's answer time (`SEND_TIMEOUTS`), so a slow
-  answer is not retried while the first request is still in flight.
+  answer is not retried while the first request is still in flight;
+- every batch getUpdates returns is kept in the inbox (`bot/inbox.py`) before PTB gets it,
+  so before Telegram is told (the next offset) that it arrived.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from telegram.ext import ExtBot
 
@@ -45,12 +47,21 @@ def fit_lengths(data: dict[str, Any], endpoint: str = "sendMessage") -> None:
         data[key] = trim(value, limit)
 
 
+class UpdateStore(Protocol):
+    async def store(self, updates: list[dict[str, Any]]) -> None: ...
+
+
 class ReliableBot(ExtBot[Any]):
     """`ExtBot` with the sender-side rules above."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._optional_calls = OptionalCalls()
+        self._inbox: UpdateStore | None = None    # set by the application (bot/app.py)
+
+    def keep_updates_in(self, inbox: UpdateStore) -> None:
+        """Every fetched batch goes to `inbox.store` before PTB gets it."""
+        self._inbox = inbox
 
     @property
     def optional_calls(self) -> OptionalCalls:
@@ -58,6 +69,14 @@ class ReliableBot(ExtBot[Any]):
 
     async def _do_post(self, endpoint: str, data: dict[str, Any], **kwargs: Any
                        ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        result = await self._post_with_rules(endpoint, data, **kwargs)
+        if (endpoint == "getUpdates" and self._inbox is not None and isinstance(result, list)
+                and result):
+            await self._inbox.store(result)
+        return result
+
+    async def _post_with_rules(self, endpoint: str, data: dict[str, Any], **kwargs: Any
+                               ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         calls = self._optional_calls
         if not calls.enabled(endpoint):
             return True

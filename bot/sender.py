@@ -41,6 +41,7 @@ from telegram.ext import BaseRateLimiter
 
 from bot.domain.notices import PAYLOAD_KEY as NOTICE_KEY
 from bot.domain.notices import RESIDENT_NOTICES
+from bot.fence import FENCE
 from bot.telegram_errors import Verdict, classify
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,7 @@ class PrioritySender(BaseRateLimiter[int]):
     async def process_request(self, callback: Call, args: Any, kwargs: dict[str, Any],
                               endpoint: str, data: dict[str, Any],
                               rate_limit_args: int | None) -> JSON:
+        FENCE.check()          # a process that lost the leadership sends nothing more
         if not counts_against_budget(endpoint, data):
             return await callback(*args, **kwargs)
         priority = Priority.REPLY if rate_limit_args is None else Priority(rate_limit_args)
@@ -155,6 +157,7 @@ class PrioritySender(BaseRateLimiter[int]):
         await self._turn(chat_id, priority)
         try:       # the chat stays ours while we retry: its later calls wait behind
             for attempt in itertools.count(1):
+                FENCE.check()      # also after waiting for the chat's turn or a retry
                 try:
                     return await callback(*args, **kwargs)
                 except Exception as exc:

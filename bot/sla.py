@@ -13,6 +13,7 @@ from telegram.ext import Application
 
 from bot import metrics
 from bot.deps import Deps
+from bot.fence import FENCE
 from bot.services.privacy import anonymise_due
 from bot.services.sla import housekeeping, run_digest, sweep
 from bot.weekly_chart import send_weekly_charts
@@ -60,15 +61,27 @@ async def _housekeeping_job(context: Any) -> None:
         log.exception("housekeeping failed")
 
 
+def _leader_only(job: Any) -> Any:
+    """A job runs only while this process leads (bot/fence.py)."""
+    async def run(context: Any) -> None:
+        if FENCE.acting:
+            await job(context)
+    run.__name__ = job.__name__
+    return run
+
+
 def register_jobs(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None:
     """One repeating sweep (never a job per ticket) and the digest at local morning time."""
     queue = app.job_queue
     if queue is None:
         raise RuntimeError("python-telegram-bot[job-queue] is required")
     settings = deps.settings
-    queue.run_repeating(_sweep_job, interval=settings.sla_sweep_seconds,
+    queue.run_repeating(_leader_only(_sweep_job), interval=settings.sla_sweep_seconds,
                         first=settings.sla_sweep_seconds, name="sla_sweep")
     hour, minute = (int(x) for x in settings.digest_time.split(":"))
-    queue.run_daily(_digest_job, time=time(hour, minute, tzinfo=settings.tz), name="sla_digest")
-    queue.run_daily(_housekeeping_job, time=time(4, 0, tzinfo=settings.tz), name="housekeeping")
-    queue.run_daily(_retention_job, time=time(4, 15, tzinfo=settings.tz), name="retention")
+    queue.run_daily(_leader_only(_digest_job), time=time(hour, minute, tzinfo=settings.tz),
+                    name="sla_digest")
+    queue.run_daily(_leader_only(_housekeeping_job), time=time(4, 0, tzinfo=settings.tz),
+                    name="housekeeping")
+    queue.run_daily(_leader_only(_retention_job), time=time(4, 15, tzinfo=settings.tz),
+                    name="retention")

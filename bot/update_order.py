@@ -24,9 +24,11 @@ UNBOUNDED = 2**31
 
 class PerChatProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int, *, busy: set[int] | None = None,
-                 on_done: Callable[[list[int]], None] | None = None) -> None:
+                 on_done: Callable[[list[int]], None] | None = None,
+                 on_handled: Callable[[int], Awaitable[None]] | None = None) -> None:
         """`busy`: filled with the chats and people whose update is being handled (the outbox
-        holds their notifications meanwhile); `on_done(keys)` is called when one is finished."""
+        holds their notifications meanwhile); `on_done(keys)` is called when one is finished;
+        `on_handled(update_id)` too (the inbox forgets it, `bot/inbox.py`)."""
         # PTB's own semaphore is taken before `do_process_update` (its `process_update` is
         # final): make it never wait, and take our slots after the chat's turn instead.
         super().__init__(UNBOUNDED)
@@ -34,6 +36,7 @@ class PerChatProcessor(BaseUpdateProcessor):
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self.busy = busy if busy is not None else set()
         self.on_done = on_done
+        self.on_handled = on_handled
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}       # key -> updates holding or awaiting it
 
@@ -63,9 +66,15 @@ class PerChatProcessor(BaseUpdateProcessor):
                     try:
                         await coroutine
                     finally:
-                        self.busy.difference_update(keys)
-                        if self.on_done is not None:
-                            self.on_done(keys)
+                        # The inbox forgets it first, while the chat is still busy (its
+                        # notifications wait until the interaction is over).
+                        try:
+                            if self.on_handled is not None and isinstance(update, Update):
+                                await self.on_handled(update.update_id)
+                        finally:
+                            self.busy.difference_update(keys)
+                            if self.on_done is not None:
+                                self.on_done(keys)
         finally:
             for key in keys:
                 self._users[key] -= 1

@@ -10,6 +10,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import CustomContext
+from bot.fence import NotLeader
 from bot.services import people as people_svc
 from bot.telegram_errors import Verdict, classify
 
@@ -18,6 +19,8 @@ log = logging.getLogger(__name__)
 
 async def error_handler(update: object, context: CustomContext) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(context.error, NotLeader):
+        return      # this process stopped leading mid-update; the new leader handles it again
     if context.error is not None and await _telegram_said(update, context, update_id):
         return
     log.error("error while handling update %s", update_id, exc_info=context.error)

@@ -180,8 +180,9 @@ async def test_edited_reply_is_not_run_again(h: Harness) -> None:
     assert len(h.messages(RESIDENT)) == before              # no second answer
     told = [m for m in h.messages(STAFF) if "ویرایش" in m["text"]]
     assert len(told) == 1                                    # told once per message
-    events = await fetch_all(h.deps.db.conn, "SELECT action FROM ticket_events WHERE ticket_id = ? "
-                             "AND action = 'reply'", (ticket.id,))
+    async with h.deps.db.read() as conn:     # the lock: the bot may be writing meanwhile
+        events = await fetch_all(conn, "SELECT action FROM ticket_events WHERE ticket_id = ? "
+                                 "AND action = 'reply'", (ticket.id,))
     assert len(events) == 1
 
 
@@ -221,8 +222,9 @@ async def test_binding_ends_with_binders_role_and_roles_lists_it(tmp_path: Path,
         await h.send(STAFF, "/bind", chat_id=group)
         roles = texts(await h.send(9001, "/roles"))
         assert str(group) in roles
-        role_id = await fetch_value(h.deps.db.conn, "SELECT id FROM roles WHERE person_id = ?",
-                                    (STAFF,))
+        async with h.deps.db.read() as conn:
+            role_id = await fetch_value(conn, "SELECT id FROM roles WHERE person_id = ?",
+                                        (STAFF,))
         await h.send(9001, f"/revoke {role_id}")
         ticket = await file(h)
         assert all(ticket.code not in m["text"] for m in h.messages(group))
@@ -275,13 +277,15 @@ async def test_receipt_marked_sent_by_the_handler(h: Harness) -> None:
     h.user(RESIDENT, "زهرا")
     await onboard(h, RESIDENT)
     code = await file_via_bot(h, RESIDENT)
-    rows = await fetch_all(h.deps.db.conn, "SELECT status, sent_message_id FROM outbox "
-                           "WHERE kind = 'receipt'")
+    async with h.deps.db.read() as conn:     # the lock: the bot may be writing meanwhile
+        rows = await fetch_all(conn, "SELECT status, sent_message_id FROM outbox "
+                               "WHERE kind = 'receipt'")
     assert [r["status"] for r in rows] == ["sent"] and rows[0]["sent_message_id"]
     h.clock.advance(timedelta(seconds=60))
     await h.settle()
     assert sum(code in m["text"] for m in h.messages(RESIDENT)) == 1
-    assert await outbox_repo.pending_count(h.deps.db.conn) == 0
+    async with h.deps.db.read() as conn:
+        assert await outbox_repo.pending_count(conn) == 0
 
 
 async def test_blocked_direct_reply_marks_unreachable(h: Harness,
@@ -291,7 +295,8 @@ async def test_blocked_direct_reply_marks_unreachable(h: Harness,
     h.emu.block(RESIDENT)
     with caplog.at_level(logging.INFO):
         await h.send(RESIDENT, "/start")
-    assert await people.is_unreachable(h.deps.db.conn, RESIDENT)
+    async with h.deps.db.read() as conn:
+        assert await people.is_unreachable(conn, RESIDENT)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 

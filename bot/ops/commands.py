@@ -150,8 +150,10 @@ def configure_check(parser: argparse.ArgumentParser) -> None:
 
 async def run_check(settings: Settings, args: argparse.Namespace) -> int:
     """Settings, database, Bot API: one line each; exit 1 if any is not ok."""
-    lines = [_settings_line(settings), await _database_line(settings),
-             _api_line(settings, args)]
+    lines = [_settings_line(settings), await _database_line(settings)]
+    if settings.database.dialect == "postgresql":     # SQLite: one process, the line above
+        lines.append(await _leader_line(settings))
+    lines.append(_api_line(settings, args))
     for ok, line in lines:
         print(f"{'ok  ' if ok else 'FAIL'} {line}")
     return 0 if all(ok for ok, _ in lines) else 1
@@ -212,6 +214,13 @@ async def _database_line(settings: Settings) -> tuple[bool, str]:
     state = "current" if version == known else f"needs `python -m bot migrate` to {known}"
     return True, (f"database: sqlite {database}, schema version {version} ({state}), "
                   f"{running}")
+
+
+async def _leader_line(settings: Settings) -> tuple[bool, str]:
+    """Who works on PostgreSQL: the process holding the leadership (bot/ops/leader.py)."""
+    from bot.ops.leader import describe_leader
+
+    return await describe_leader(settings.database.dsn)
 
 
 def _api_line(settings: Settings, args: argparse.Namespace) -> tuple[bool, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import sys
 from datetime import time as clock_time
 from typing import Any
@@ -36,10 +37,15 @@ def fail(line: str) -> int:
     return 2
 
 
+EXIT_LEADERSHIP_LOST = 3
+
+
 def run_bot(settings: Settings) -> int:
     """Polling, or the webhook server when WEBHOOK_URL is set. Returns the exit code."""
     if problem := database_url_problem(settings.database, settings.database_variable):
         return fail(problem)
+    if settings.database.dialect == "postgresql":   # leader and standby: bot/ops/leader.py
+        return run_standby_then_leader(settings)
     if settings.webhook_url and (problem := port_problem(
             settings.webhook_listen, settings.webhook_port, "WEBHOOK_PORT")):
         return fail(problem)
@@ -60,8 +66,72 @@ def run_bot(settings: Settings) -> int:
         lock.release()
 
 
-def _run_locked(settings: Settings, lock: DatabaseLock) -> int:
-    username = wait_for_bot_api(settings, alive=lock.beat)
+def run_standby_then_leader(settings: Settings) -> int:
+    """PostgreSQL: any number of processes; the one holding the leadership works, the others
+    wait (bot/ops/leader.py). A standby builds nothing that touches Telegram's updates (PTB's
+    start-up would delete or take over the leader's webhook; a second getUpdates gets 409):
+    it migrates, then waits for the leadership, then starts like the only process would."""
+    from bot.ops.leader import Leadership, LeaderThread
+
+    if settings.webhook_url and (problem := port_problem(
+            settings.webhook_listen, settings.webhook_port, "WEBHOOK_PORT")):
+        return fail(problem)
+    if settings.metrics_port and (problem := port_problem(
+            settings.metrics_host, settings.metrics_port, "METRICS_PORT")):
+        return fail(problem)
+    try:
+        asyncio.run(_migrate(settings))
+    except Exception as exc:
+        return fail(f"DATABASE_URL: {settings.database.safe}: {exc}")
+    # The machine-local lock only carries the heartbeat `health` reads (one per machine;
+    # a second process here, e.g. in tests, runs without it).
+    lock: DatabaseLock | None = DatabaseLock(lock_anchor(settings))
+    assert lock is not None
+    if not lock.acquire():
+        log.info("another bot process on this machine holds %s; `health` follows that one",
+                 lock.path)
+        lock = None
+    leader = LeaderThread(Leadership(settings.database.dsn, settings.failover_seconds),
+                          on_lost=_leadership_lost)
+    leader.start()
+    log.info("standby: waiting for the leadership on %s (FAILOVER_SECONDS=%g)",
+             settings.database.safe, settings.failover_seconds)
+    try:
+        while not leader.wait(1.0):
+            if lock is not None and leader.alive:
+                lock.beat()          # a waiting standby is healthy
+        return _run_locked(settings, lock)
+    except StartError as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        leader.stop()
+        if lock is not None:
+            lock.release()
+
+
+async def _migrate(settings: Settings) -> None:
+    from storage.backends import database_for
+
+    db = database_for(settings.database)
+    await db.open()          # migrates (under the server's advisory lock)
+    await db.close()
+
+
+def _leadership_lost(reason: str) -> None:
+    """The fence is closed already (nothing more is polled, sent or swept); end the process
+    now, without PTB's shutdown (its last getUpdates would be the old leader's)."""
+    log.critical("leadership lost (%s): stopped polling, sending and sweeping; exiting so "
+                 "the service manager starts this process again as a standby", reason)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_LEADERSHIP_LOST)
+
+
+def _run_locked(settings: Settings, lock: DatabaseLock | None) -> int:
+    username = wait_for_bot_api(settings, alive=lock.beat if lock is not None else None)
     log.info("Bot API reachable: @%s", username)
     if settings.metrics_port:
         # The database gauges read the SQLite file; on PostgreSQL only the process's own.
