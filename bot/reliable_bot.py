@@ -14,6 +14,7 @@ the sender-side rules of `bot.telegram_errors`, applied once for every Bot API c
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from typing import Any, Protocol
@@ -21,6 +22,7 @@ from typing import Any, Protocol
 from telegram.ext import ExtBot
 
 from bot.domain.limits import CAPTION_LIMIT, TEXT_LIMIT, trim, utf16_len
+from bot.fence import FENCE
 from bot.telegram_errors import OPTIONAL_PARAMETERS, OptionalCalls, Verdict, classify
 
 # Seconds. Telegram answers within a few seconds even when slow; a read timeout shorter
@@ -69,10 +71,19 @@ class ReliableBot(ExtBot[Any]):
 
     async def _do_post(self, endpoint: str, data: dict[str, Any], **kwargs: Any
                        ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        polling = endpoint == "getUpdates"
+        if polling and not FENCE.acting:
+            await asyncio.sleep(1)      # not leading: poll nothing; the process is on its way out
+            return []
         result = await self._post_with_rules(endpoint, data, **kwargs)
-        if (endpoint == "getUpdates" and self._inbox is not None and isinstance(result, list)
-                and result):
-            await self._inbox.store(result)
+        if polling and isinstance(result, list) and result:
+            if not FENCE.acting:
+                # A leader frozen past its lease can wake with a poll already on the wire:
+                # what it brings is neither kept nor handled (Telegram gives it to the new
+                # leader again, since only the next poll would confirm it).
+                return []
+            if self._inbox is not None:
+                await self._inbox.store(result)
         return result
 
     async def _post_with_rules(self, endpoint: str, data: dict[str, Any], **kwargs: Any

@@ -7,7 +7,7 @@ import logging
 import traceback
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import Conflict, TelegramError
 
 from bot.context import CustomContext
 from bot.fence import NotLeader
@@ -21,6 +21,11 @@ async def error_handler(update: object, context: CustomContext) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     if isinstance(context.error, NotLeader):
         return      # this process stopped leading mid-update; the new leader handles it again
+    if update is None and isinstance(context.error, Conflict):
+        # Polling met another getUpdates: during a takeover the old leader's last long poll
+        # may still be open for a moment. PTB retries; one line, no traceback, no alert.
+        log.warning("getUpdates conflict (another poller for a moment?): %s", context.error)
+        return
     if context.error is not None and await _telegram_said(update, context, update_id):
         return
     log.error("error while handling update %s", update_id, exc_info=context.error)

@@ -324,8 +324,13 @@ async def test_failover_loses_nothing(world: World, event: str) -> None:
         assert rc == 3 and not late, late                  # it stopped acting at once
         assert first.text().count("leadership lost") == 1
     if event == "vanish":
+        # Woken up, it sends nothing. A poll it had already passed the fence with when it was
+        # frozen may still reach the wire (nothing can fence a request mid-flight: Telegram
+        # has no fencing token), at most that one; what it brings is dropped, not handled.
         late = first.proxy.sends_after(resumed)
-        assert rc == 3 and not late, late                  # woken up, it sends nothing
+        assert rc == 3, late
+        assert [m for _, m in late if m != "getUpdates"] == [], late
+        assert len(late) <= 1, late
     codes = await asyncio.gather(*filing)
     # Everything else arrives; then count.
     await until(lambda: all(len(_texts(emu, uid)) >= PER_CHAT for uid in DRAIN), timeout=60)
