@@ -1,6 +1,7 @@
 """Benchmark: /queue and /search on 1,000,000 tickets (target p95 ≤ 50 ms each).
 
     python -m bench.bench_queue [--tickets N] [--db PATH] [--runs N]
+                                [--backend sqlite|postgresql|both] [--pg-url URL]
 
 Run from the repository root with the project's venv (as the README's Benchmarks section
 does). Builds the database, then times the same service calls the handlers make, for a staff
@@ -9,6 +10,10 @@ member of one neighbourhood and a supervisor of a whole city. Prints numbers; as
 Without --db the database (about 600 MB for 1,000,000 tickets) lives in a temporary folder
 that is deleted at the end, also after Ctrl+C; with --db PATH it is kept there and reused by
 the next run when it already holds N tickets.
+
+--backend postgresql or both: the SQLite database is built as above and copied into
+PostgreSQL with copy-db (bench/pg.py: --pg-url, or a temporary server from the Debian
+package's binaries); the same calls are timed on each, and `both` prints them side by side.
 """
 
 from __future__ import annotations
@@ -87,8 +92,11 @@ async def build(db: Database, count: int) -> None:
 
 TARGET_MS = 50.0
 
+Timings = dict[str, tuple[float, float]]     # label -> (p50, p95) in ms
 
-async def timed(label: str, runs: int, call: object, baseline: float = 0.0) -> float:
+
+async def timed(label: str, runs: int, call: object, baseline: float = 0.0,
+                into: Timings | None = None) -> float:
     samples = []
     for i in range(runs):
         start = time.perf_counter()
@@ -99,6 +107,8 @@ async def timed(label: str, runs: int, call: object, baseline: float = 0.0) -> f
     ratio = f"   ×{p95 / baseline:6.1f} baseline   {p95 / TARGET_MS:4.2f} of target" \
         if baseline else ""
     print(f"{label:<48} p50 {statistics.median(samples):7.2f} ms   p95 {p95:7.2f} ms{ratio}")
+    if into is not None:
+        into[label] = (statistics.median(samples), p95)
     return p95
 
 
@@ -109,6 +119,12 @@ async def main() -> None:
     parser.add_argument("--db", type=Path, default=None,
                         help="keep the database here and reuse it (default: a temporary one, "
                              "deleted at the end)")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="sqlite",
+                        help="time SQLite, PostgreSQL (copied from the SQLite database with "
+                             "copy-db) or both side by side (default: sqlite)")
+    parser.add_argument("--pg-url", default=None,
+                        help="PostgreSQL database to fill and use (its rows are replaced); "
+                             "default: a temporary server, deleted at the end")
     args = parser.parse_args()
     if args.db is not None:
         await run(args)
@@ -124,6 +140,42 @@ async def run(args: argparse.Namespace) -> None:
     await load_reference(db)
     print(f"database {args.db}")
     await build(db, args.tickets)
+    await db.close()
+    results: dict[str, Timings] = {}
+    if args.backend in ("sqlite", "both"):
+        print("\nSQLite")
+        results["SQLite"] = await measure(Database(args.db), args)
+    if args.backend in ("postgresql", "both"):
+        from bench.pg import fill_from_sqlite, postgres_url
+        from storage.backends import database_for
+
+        async with postgres_url(args.pg_url) as url:
+            await fill_from_sqlite(args.db, url)
+            print("\nPostgreSQL")
+            results["PostgreSQL"] = await measure(database_for(url), args)
+    if len(results) == 2:
+        side_by_side(results)
+
+
+def side_by_side(results: dict[str, Timings]) -> None:
+    names = list(results)
+    print(f"\n{'p95, ms (p50)':<48} " + "  ".join(f"{n:>20}" for n in names)
+          + f"   target ≤ {TARGET_MS:.0f} ms")
+    for label in results[names[0]]:
+        cells = []
+        for name in names:
+            p50, p95 = results[name].get(label, (float("nan"), float("nan")))
+            cells.append(f"{p95:10.2f} ({p50:7.2f})")
+        worst = max(results[n][label][1] for n in names if label in results[n])
+        verdict = "" if label.startswith("baseline") else ("ok" if worst <= TARGET_MS else "OVER")
+        print(f"{label:<48} " + "  ".join(f"{c:>20}" for c in cells) + f"   {verdict}")
+
+
+async def measure(db: Database, args: argparse.Namespace) -> Timings:
+    """The same service calls the handlers make, on `db` (opened here, closed at the end)."""
+    await db.open()
+    await load_reference(db)
+    out: Timings = {}
     clock = FakeClock(NOW)
     settings = Settings(_env_file=None, database_path=args.db)
     deps = Deps(settings=settings, db=db, clock=clock, outbox=Outbox(db, clock))
@@ -144,7 +196,7 @@ async def run(args: argparse.Namespace) -> None:
         async with db.read() as conn:
             await tickets_repo.get(conn, ids[i])
 
-    base = await timed("baseline: ticket by primary key", args.runs, by_id)
+    base = await timed("baseline: ticket by primary key", args.runs, by_id, into=out)
     staff = Scope(1, "staff", [Area(welfare.id, (n.id,))], [], [welfare.id])
     supervisor = Scope(2, "supervisor", [Area(welfare.id, city)], [], [welfare.id])
     codes = [str(r[0]) for r in sample]
@@ -152,15 +204,16 @@ async def run(args: argparse.Namespace) -> None:
     for name, scope in (("staff, 1 neighbourhood", staff), ("supervisor, whole city", supervisor)):
         for kind in ("all", "unassigned", "overdue"):
             await timed(f"/queue {kind} ({name})", args.runs,
-                        lambda i, s=scope, k=kind: svc.queue(deps, s, k, i % 5), base)
+                        lambda i, s=scope, k=kind: svc.queue(deps, s, k, i % 5), base, out)
         await timed(f"/search text ({name})", args.runs,
                     lambda i, s=scope: svc.search(deps, s, WORDS[i % len(WORDS)] + " "
-                                                  + WORDS[(i * 7) % len(WORDS)]), base)
+                                                  + WORDS[(i * 7) % len(WORDS)]), base, out)
         await timed(f"/search code ({name})", args.runs,
-                    lambda i, s=scope: svc.search(deps, s, codes[i % len(codes)]), base)
+                    lambda i, s=scope: svc.search(deps, s, codes[i % len(codes)]), base, out)
         await timed(f"/search phone ({name})", args.runs,
-                    lambda i, s=scope: svc.search(deps, s, phones[i % len(phones)]), base)
+                    lambda i, s=scope: svc.search(deps, s, phones[i % len(phones)]), base, out)
     await db.close()
+    return out
 
 
 if __name__ == "__main__":

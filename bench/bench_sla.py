@@ -1,6 +1,7 @@
 """SLA sweep cost per tick: it must grow with the tickets that are due, not with all tickets.
 
 Run: python -m bench.bench_sla [--totals 10000,1000000] [--due 0,10,100]
+                               [--backend sqlite|postgresql|both] [--pg-url URL]
 Prints milliseconds per tick (best of TRIALS ticks, each with fresh due tickets); no asserts
 (target: <= 100 ms with 1,000,000 tickets and 100 due).
 
@@ -8,6 +9,10 @@ Office mode (RESPONSE_CLOCK=office): on the largest database, after the calendar
 the open tickets are switched to office-time windows (24 office hours, IR holidays, the default
 work week) and the same ticks run again; the ratio office/calendar is printed (same run, same
 database, so the only difference is the working calendar's arithmetic).
+
+--backend postgresql or both: each SQLite database is built as above, then copied into
+PostgreSQL with copy-db (bench/pg.py: --pg-url, or a temporary server) and the same ticks run
+there; `both` prints the two side by side at the end.
 """
 
 from __future__ import annotations
@@ -122,15 +127,26 @@ async def tick(deps: Deps, due: int) -> tuple[float, int]:
     return time.perf_counter() - started, handled
 
 
-async def measure(total: int, dues: list[int], *, office: bool
+async def measure(total: int, dues: list[int], *, office: bool, pg_url: str | None = None
                   ) -> tuple[dict[int, float], dict[int, float] | None]:
     """Best tick per number due; with `office`, calendar and office ticks alternate on the
-    same database (so machine noise hits both alike)."""
+    same database (so machine noise hits both alike). With `pg_url` the SQLite database is
+    built, copied there, and the ticks run on PostgreSQL."""
     clock = FakeClock()    # Wednesday 11:30 Tehran: office hours
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        deps = await build(Path(folder) / "bench.sqlite3", total, clock)
+        path = Path(folder) / "bench.sqlite3"
+        deps = await build(path, total, clock)
         print(f"  built {total:,} tickets in {time.perf_counter() - started:.1f} s")
+        if pg_url is not None:
+            from bench.pg import fill_from_sqlite
+            from storage.backends import database_for
+
+            await deps.db.close()
+            await fill_from_sqlite(path, pg_url)
+            db = database_for(pg_url)
+            await db.open()
+            deps = Deps(settings=deps.settings, db=db, clock=clock, outbox=Outbox(db, clock))
         modes = {"calendar": deps}
         if office:
             modes["office"] = await office_deps(deps)
@@ -160,29 +176,58 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--totals", default="10000,1000000")
     parser.add_argument("--due", default="0,10,100")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    parser.add_argument("--pg-url", default=None,
+                        help="PostgreSQL database to fill and use (its rows are replaced); "
+                             "default: a temporary server, deleted at the end")
     args = parser.parse_args()
     totals = [int(x) for x in args.totals.split(",")]
     dues = [int(x) for x in args.due.split(",")]
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    big: dict[str, dict[int, float]] = {}
+    for backend in backends:
+        if backend == "sqlite":
+            big["SQLite"] = await run_backend(totals, dues, None)
+            continue
+        from bench.pg import postgres_url
+
+        async with postgres_url(args.pg_url) as url:
+            big["PostgreSQL"] = await run_backend(totals, dues, url)
+    if len(big) == 2:
+        print(f"\nSQLite vs PostgreSQL, calendar mode, total={totals[-1]:,}, same run "
+              "(target: tick <= 100 ms):")
+        for due in dues:
+            print(f"  due={due:>4}: SQLite {big['SQLite'][due]:7.1f} ms   PostgreSQL "
+                  f"{big['PostgreSQL'][due]:7.1f} ms")
+
+
+async def run_backend(totals: list[int], dues: list[int], pg_url: str | None
+                      ) -> dict[int, float]:
+    """Every total on one backend; returns the largest total's ticks (calendar mode)."""
+    name = "SQLite" if pg_url is None else "PostgreSQL"
     table = {}
     office: dict[int, float] | None = None
     for total in totals:
-        print(f"SLA sweep with {total:,} tickets:")
-        table[total], found = await measure(total, dues, office=total == totals[-1])
+        print(f"{name}: SLA sweep with {total:,} tickets:")
+        table[total], found = await measure(total, dues, office=total == totals[-1],
+                                            pg_url=pg_url)
         office = found or office
     small, big = totals[0], totals[-1]
-    print("\nratio tick(big)/tick(small) for the same number due (≈1 means it does not grow "
-          "with all tickets):")
+    print(f"\n{name}: ratio tick(big)/tick(small) for the same number due (≈1 means it does "
+          "not grow with all tickets):")
     for due in dues:
         print(f"  due={due:>4}: {table[big][due]:.1f} ms / {table[small][due]:.1f} ms = "
               f"{table[big][due] / max(table[small][due], 1e-3):.2f}")
     print(f"per due ticket (total={big:,}): "
           f"{(table[big][dues[-1]] - table[big][dues[0]]) / max(dues[-1] - dues[0], 1):.2f} ms")
     if office is not None:
-        print(f"\noffice mode (RESPONSE_CLOCK=office) vs calendar mode, total={big:,}, same run "
-              "(target: office tick <= 100 ms):")
+        print(f"\n{name}: office mode (RESPONSE_CLOCK=office) vs calendar mode, total={big:,}, "
+              "same run (target: office tick <= 100 ms):")
         for due in dues:
             print(f"  due={due:>4}: office {office[due]:.1f} ms / calendar {table[big][due]:.1f} "
                   f"ms = {office[due] / max(table[big][due], 1e-3):.2f}")
+    print()
+    return table[big]
 
 
 if __name__ == "__main__":

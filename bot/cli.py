@@ -116,10 +116,69 @@ async def _import_places(settings: Settings, path: Path) -> int:
     return 0
 
 
+def _configure_copy(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="source", required=True, metavar="URL",
+                        help="sqlite:///path/file.sqlite3 or postgresql://user:pass@host/db")
+    parser.add_argument("--to", dest="target", required=True, metavar="URL",
+                        help="the target, migrated to the source's schema version and empty")
+    parser.add_argument("--replace", action="store_true",
+                        help="delete the target's rows first (in the copy's transaction)")
+
+
+def _bot_running_on(url: str) -> str | None:
+    """A bot holding a SQLite target's lock file would write into the copy (PostgreSQL: the
+    copy checks the leader's lease itself)."""
+    from bot.ops.lock import is_running
+    from storage.url import DatabaseUrlError, parse_database_url
+
+    try:
+        parsed = parse_database_url(url)
+    except DatabaseUrlError:
+        return None          # copy_database says what is wrong with it
+    if parsed.dialect == "sqlite" and parsed.path != ":memory:" \
+            and is_running(Path(parsed.path)):
+        return f"a bot is running on the target {parsed.path}; stop it first"
+    return None
+
+
+async def _run_copy(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.copy import CopyFailed, CopyRefused, copy_database, redact, report_lines
+
+    if problem := _bot_running_on(args.target):
+        print(f"copy-db: {problem}", file=sys.stderr)
+        return 2
+    print(f"copying {redact(args.source)} -> {redact(args.target)}", flush=True)
+    try:
+        result = await copy_database(args.source, args.target, replace=args.replace,
+                                     progress=lambda line: print(line, flush=True))
+    except CopyRefused as exc:
+        print(f"copy-db: {exc}", file=sys.stderr)
+        return 2
+    except CopyFailed as exc:
+        print(f"copy-db: failed, the target was not changed: {exc}", file=sys.stderr)
+        return 1
+    for line in report_lines(result):
+        print(line)
+    for note in result.notes:
+        print(note)
+    rows = sum(t.target_rows for t in result.tables)
+    if not result.ok:
+        bad = [t.name for t in result.tables if not t.ok]
+        print(f"copy-db: verification failed for {', '.join(bad) or 'the commit'}; "
+              "the target was not changed", file=sys.stderr)
+        return 1
+    print(f"copied {len(result.tables)} tables, {rows:,} rows in {result.seconds:.1f} s; "
+          "row counts and checksums match")
+    return 0
+
+
 # name -> (help, configure the sub-parser, run); `python -m bot` adds one sub-command each.
 SubcommandRun = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], SubcommandRun]] = {
     **ops.SUBCOMMANDS,
+    "copy-db": ("copy every table between SQLite and PostgreSQL (either way) into an empty "
+                "target at the same schema version, then verify counts and checksums",
+                _configure_copy, _run_copy),
     "import-places": ("validate and import a places CSV (columns as data/places.csv); nothing "
                       "is imported if a row is bad", _configure_places, _run_places),
     "invite": ("create a one-time invite link for a mayor, staff member or supervisor",
