@@ -128,7 +128,7 @@ async def search_text(conn: Conn, areas: list[Area], query: str, *,
     else:
         params += [iso(since), dialect.like_pattern(query), limit]
         rows = await fetch_all(conn, f"""SELECT t.* FROM tickets t WHERE {scope}
-            AND t.created_at >= ? AND {FOLDED_TEXT} LIKE ? ESCAPE '\\'
+            AND t.created_at >= ? AND {dialect.searched_text(conn)} LIKE ? ESCAPE '\\'
             ORDER BY t.created_at DESC, t.id DESC LIMIT ?""", params)
     return to_models(Ticket, rows)
 
