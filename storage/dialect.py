@@ -144,6 +144,22 @@ def indexed_text_search(conn: Conn, scope: str, query: str) -> tuple[str, str]:
             ORDER BY f.rowid DESC LIMIT ?""", phrase)
 
 
+def scoped_text_search(conn: Conn, scope: str) -> str:
+    """SQL of a search that reads a small scope's recent tickets (index on house,
+    neighbourhood, created_at) and compares each one's folded text, newest first. Its
+    parameters, in order: `scope`'s, `since`, the LIKE pattern (`like_pattern`), `limit`."""
+    if is_postgresql(conn):
+        # OFFSET 0 keeps the LIKE out of the scope's subquery: otherwise the planner ANDs the
+        # scope with the trigram index, whose lists are long for common words (a staff
+        # member's neighbourhood at 1,000,000 tickets: 36 ms that way, 3 ms reading the scope).
+        return f"""SELECT * FROM (SELECT t.* FROM tickets t WHERE {scope}
+            AND t.created_at >= ? OFFSET 0) t WHERE {SEARCH_COLUMN} LIKE ? ESCAPE '\\'
+            ORDER BY t.created_at DESC, t.id DESC LIMIT ?"""
+    return f"""SELECT t.* FROM tickets t WHERE {scope}
+            AND t.created_at >= ? AND {FOLDED_TEXT} LIKE ? ESCAPE '\\'
+            ORDER BY t.created_at DESC, t.id DESC LIMIT ?"""
+
+
 async def forget_indexed_text(conn: Conn, ticket_id: int) -> None:
     """Before a ticket's text is erased: drop it from the search index. SQLite's FTS table is
     contentless (a row is removed by giving back what was indexed); PostgreSQL's index is on
