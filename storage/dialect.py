@@ -129,19 +129,30 @@ def searched_text(conn: Conn) -> str:
     return SEARCH_COLUMN if is_postgresql(conn) else FOLDED_TEXT
 
 
-def indexed_text_search(conn: Conn, scope: str, query: str) -> tuple[str, str]:
-    """(SQL, value of its first parameter) of a search of the whole index for `query`
+# PostgreSQL's trigram index is over the folded text with its spaces made a letter (pg_trgm
+# splits text into words at anything not a letter or digit, so `%برق قطع%` would otherwise
+# look up only the trigrams of each word: every text with both words anywhere is a candidate;
+# joined, the trigrams across the space narrow it to texts with the phrase, as SQLite's FTS5
+# trigrams do). The letter (U+01C2) is only for the index: the exact LIKE is on the column.
+JOIN_LETTER = "\u01c2"
+INDEXED_COLUMN = f"replace({SEARCH_COLUMN}, ' ', '{JOIN_LETTER}')"
+
+
+def indexed_text_search(conn: Conn, scope: str, query: str) -> tuple[str, list[str]]:
+    """(SQL, values of its first parameters) of a search of the whole index for `query`
     (normalised, 3+ characters), newest first, within `scope` (an SQL condition over `t`).
-    The SQL's parameters, in order: that value, `scope`'s, `since`, `limit`."""
+    The SQL's parameters, in order: those values, `scope`'s, `since`, `limit`."""
     if is_postgresql(conn):
+        pattern = like_pattern(query)
         return (f"""SELECT t.* FROM tickets t
-            WHERE {SEARCH_COLUMN} LIKE ? ESCAPE '\\' AND {scope} AND t.created_at >= ?
-            ORDER BY t.id DESC LIMIT ?""", like_pattern(query))
+            WHERE {INDEXED_COLUMN} LIKE ? ESCAPE '\\' AND {SEARCH_COLUMN} LIKE ? ESCAPE '\\'
+            AND {scope} AND t.created_at >= ?
+            ORDER BY t.id DESC LIMIT ?""", [pattern.replace(" ", JOIN_LETTER), pattern])
     phrase = '"' + query.replace('"', '""') + '"'
     return (f"""SELECT t.* FROM ticket_fts f
             JOIN tickets t ON t.id = f.rowid
             WHERE ticket_fts MATCH ? AND {scope} AND t.created_at >= ?
-            ORDER BY f.rowid DESC LIMIT ?""", phrase)
+            ORDER BY f.rowid DESC LIMIT ?""", [phrase])
 
 
 def scoped_text_search(conn: Conn, scope: str) -> str:

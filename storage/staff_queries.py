@@ -122,8 +122,8 @@ async def search_text(conn: Conn, areas: list[Area], query: str, *,
     params: list[Any] = []
     scope = _scope_sql(areas, params)
     if len(query) >= dialect.MIN_INDEXED and not _small(areas):
-        sql, value = dialect.indexed_text_search(conn, scope, query)
-        rows = await fetch_all(conn, sql, [value, *params, iso(since), limit])
+        sql, values = dialect.indexed_text_search(conn, scope, query)
+        rows = await fetch_all(conn, sql, [*values, *params, iso(since), limit])
     else:
         params += [iso(since), dialect.like_pattern(query), limit]
         rows = await fetch_all(conn, dialect.scoped_text_search(conn, scope), params)
