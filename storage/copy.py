@@ -13,6 +13,8 @@ Rules:
 - search-index shadow tables (SQLite FTS5 `ticket_fts*`) are not copied: the index is
   rebuilt on a SQLite target (its insert trigger indexes every copied ticket, after the old
   index is emptied); on PostgreSQL the pg_trgm index is an ordinary index and needs nothing;
+- generated columns (PostgreSQL's folded `tickets.search_text`, migrations_pg/0009) are
+  neither copied nor checksummed: the target computes its own;
 - identity/serial sequences on a PostgreSQL target are set past the largest copied id;
 - verified by row counts and a checksum per table: SHA-256 of a canonical encoding of every
   row, ordered by primary key (text keys in code-point order on both engines), with values

@@ -105,7 +105,6 @@ async def queue(conn: Conn, areas: list[Area], *, kind: str, me: int,
     return to_models(Ticket, rows), total
 
 
-FOLDED_TEXT = dialect.FOLDED_TEXT     # what the search index holds for a ticket `t`
 # A scope this small is cheaper to scan (index on house, neighbourhood, created_at) than to
 # filter every full-text hit of the whole database.
 SMALL_SCOPE = 4
@@ -123,13 +122,11 @@ async def search_text(conn: Conn, areas: list[Area], query: str, *,
     params: list[Any] = []
     scope = _scope_sql(areas, params)
     if len(query) >= dialect.MIN_INDEXED and not _small(areas):
-        sql, value = dialect.indexed_text_search(conn, scope, query)
-        rows = await fetch_all(conn, sql, [value, *params, iso(since), limit])
+        sql, values = dialect.indexed_text_search(conn, scope, query)
+        rows = await fetch_all(conn, sql, [*values, *params, iso(since), limit])
     else:
         params += [iso(since), dialect.like_pattern(query), limit]
-        rows = await fetch_all(conn, f"""SELECT t.* FROM tickets t WHERE {scope}
-            AND t.created_at >= ? AND {FOLDED_TEXT} LIKE ? ESCAPE '\\'
-            ORDER BY t.created_at DESC, t.id DESC LIMIT ?""", params)
+        rows = await fetch_all(conn, dialect.scoped_text_search(conn, scope), params)
     return to_models(Ticket, rows)
 
 

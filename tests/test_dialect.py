@@ -30,15 +30,37 @@ def _migration(folder: str, name: str) -> str:
     return resources.files(f"storage.{folder}").joinpath(name).read_text(encoding="utf-8")
 
 
-def test_postgresql_trigram_index_is_over_the_searched_expression() -> None:
-    """The planner uses the index only for exactly the expression the search filters on."""
+def _decoded(sql: str) -> str:
+    return re.sub(r"U&'\\([0-9A-F]{4})'", lambda m: f"'{chr(int(m.group(1), 16))}'", sql)
+
+
+def test_postgresql_search_column_is_the_folded_text_and_indexed() -> None:
+    """PostgreSQL's search compares tickets.search_text (storage.dialect.SEARCH_COLUMN): a
+    generated column of exactly the folding SQLite's FTS trigger applies, with the trigram
+    index on it (the planner uses the index only for exactly the column the search filters)."""
+    sql = _migration("migrations_pg", "0009_search_text.sql")
+    column = re.search(r"ALTER TABLE tickets ADD COLUMN search_text TEXT COLLATE \"C\"\s+"
+                       r"GENERATED ALWAYS AS \((.*)\) STORED;", sql)
+    assert column is not None
+    assert _decoded(column.group(1)) == dialect.folded("text")
+    index = re.search(r"CREATE INDEX tickets_search_trgm ON tickets USING gin \(\((.*)\) "
+                      r"gin_trgm_ops\);", sql)
+    assert index is not None
+    assert _decoded(index.group(1)) == dialect.INDEXED_COLUMN.replace("t.search_text",
+                                                                      "search_text")
+    assert dialect.SEARCH_COLUMN == "t.search_text"
+    assert dialect.searched_text(SimpleNamespace(dialect="postgresql")) == "t.search_text"
+    assert dialect.searched_text(SimpleNamespace(dialect="sqlite")) == dialect.FOLDED_TEXT
+
+
+def test_postgresql_0002_index_was_over_the_same_expression() -> None:
+    """0002's expression index (dropped by 0009) folded alike: a database migrated through
+    both never searched differently."""
     sql = _migration("migrations_pg", "0002_staff.sql")
     index = re.search(r"CREATE INDEX tickets_text_trgm ON tickets USING gin \(\((.*)\) "
                       r"gin_trgm_ops\);", sql)
     assert index is not None
-    decoded = re.sub(r"U&'\\([0-9A-F]{4})'", lambda m: f"'{chr(int(m.group(1), 16))}'",
-                     index.group(1))
-    assert decoded == dialect.folded("text")
+    assert _decoded(index.group(1)) == dialect.folded("text")
 
 
 def test_sqlite_fts_trigger_folds_like_the_search() -> None:
