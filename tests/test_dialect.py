@@ -19,7 +19,7 @@ from bot.domain.text import normalize
 from storage import dialect, people, reports, sla_queries
 from storage import tickets as repo
 from storage.backends import database_for
-from storage.base import fetch_all, fetch_value, iso
+from storage.base import fetch_value, iso
 from storage.db import Database
 from storage.staff_queries import Area, search_text
 
@@ -184,15 +184,3 @@ async def test_big_ids_json_and_epochs_on_both(db: Database) -> None:
         medians = await reports.median_first_response(conn, WIDE, NOW - timedelta(days=1),
                                                       NOW + timedelta(days=1))
     assert medians[(None, None)] == 5 * 3600.0
-
-
-async def test_identities_follow_copied_ids(db: Database) -> None:
-    async with db.tx() as conn:
-        await conn.execute("INSERT INTO houses(id, code, name_fa, name_en) "
-                           "VALUES (40, 'h40', 'خ', 'H')")
-        await dialect.reset_ids(conn)
-        new_id = await fetch_value(conn, "INSERT INTO houses(code, name_fa, name_en) "
-                                         "VALUES ('h41', 'خ', 'H') RETURNING id")
-        assert new_id == 41
-        rows = await fetch_all(conn, "SELECT code FROM houses ORDER BY name_fa, code")
-        assert [r[0] for r in rows][:2] == ["h40", "h41"]
